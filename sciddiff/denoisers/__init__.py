@@ -1,0 +1,26 @@
+"""Denoisers: any callable (x_t, t, **cond) -> E[x0 | x_t]; network parametrizations and preconditioning."""
+
+from sciddiff.denoisers.cost import Cost, CountingDenoiser
+from sciddiff.denoisers.network import NetworkDenoiser
+from sciddiff.denoisers.preconditioning import Scaling, edm_scaling
+from sciddiff.denoisers.prediction import CovarianceOperator, DenseCovariance, Denoiser, Prediction, predict
+from sciddiff.denoisers.targets import TARGETS, Coefficients, from_x0, target_value, to_x0, x0_error_scale
+
+__all__ = [
+    "TARGETS",
+    "Coefficients",
+    "Cost",
+    "CountingDenoiser",
+    "CovarianceOperator",
+    "DenseCovariance",
+    "Denoiser",
+    "NetworkDenoiser",
+    "Prediction",
+    "Scaling",
+    "edm_scaling",
+    "from_x0",
+    "predict",
+    "target_value",
+    "to_x0",
+    "x0_error_scale",
+]
