@@ -2,8 +2,11 @@
 
 from sciddiff.solvers.base import Context, Solver
 from sciddiff.solvers.grids import GRIDS, Karras, build_grid, uniform_logsnr, uniform_t
+from sciddiff.solvers.integrate import SampleInfo
+from sciddiff.solvers.likelihood import LikelihoodInfo, log_likelihood
+from sciddiff.solvers.optimize_grid import TunedGrid, optimize_grid
 from sciddiff.solvers.registry import SOLVERS, get_solver
-from sciddiff.solvers.sample import SampleInfo, sample
+from sciddiff.solvers.sample import sample
 from sciddiff.solvers.schedule import Schedule
 
 __all__ = [
@@ -11,11 +14,15 @@ __all__ = [
     "SOLVERS",
     "Context",
     "Karras",
+    "LikelihoodInfo",
     "SampleInfo",
     "Schedule",
     "Solver",
+    "TunedGrid",
     "build_grid",
     "get_solver",
+    "log_likelihood",
+    "optimize_grid",
     "sample",
     "uniform_logsnr",
     "uniform_t",

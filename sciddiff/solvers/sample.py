@@ -3,44 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-import torch
-from torch import Tensor
-
-from sciddiff.denoisers import Cost
 from sciddiff.processes import Process
-from sciddiff.solvers.base import Context, Solver
-from sciddiff.solvers.grids import build_grid
-from sciddiff.solvers.model import FlatModel
+from sciddiff.solvers.base import Solver
+from sciddiff.solvers.integrate import SampleInfo, check_state, integrate
+from sciddiff.solvers.optimize_grid import optimize_grid
 from sciddiff.solvers.registry import get_solver
-from sciddiff.solvers.schedule import Schedule
-from sciddiff.state import NoiseSource, State, StateSpec
-
-
-@dataclass
-class SampleInfo:
-    """What a sampling run did: evaluations (including the final denoise), the grid, and solver statistics."""
-
-    solver: str
-    steps: int
-    nfe: int
-    grid: Tensor
-    cost: Cost
-    stats: dict[str, Any] = field(default_factory=dict)
-
-
-def check_state(x: State, who: str = "x") -> None:
-    """Refuse non-finite entries in a state (one host sync)."""
-    leaves = {"": x} if isinstance(x, Tensor) else dict(x)
-    for k, v in leaves.items():
-        if not isinstance(v, Tensor):
-            raise ValueError(f"{who} must be a tensor or a mapping of tensors; leaf {k!r} is {type(v).__name__}")
-        if v.is_floating_point() and not bool(torch.isfinite(v).all()):
-            bad = int((~torch.isfinite(v)).sum())
-            where = f" leaf {k!r}" if k else ""
-            raise ValueError(f"{who}{where} contains {bad} non-finite values (NaN or inf)")
+from sciddiff.state import State, StateSpec
 
 
 def sample(
@@ -82,26 +52,12 @@ def sample(
     check_state(x)
     spec = spec if spec is not None else StateSpec.of(x)
     spec.require_continuous(f"solver {method.name!r}")
-    z = spec.flatten(x)
-    b = z.shape[0]
+    tuning = None
     if isinstance(grid, str) and grid == "optimized":
-        from sciddiff.solvers.optimize_grid import optimize_grid
-
-        grid = optimize_grid(denoiser, process, method, steps, like=x, spec=spec, cond=cond)
-    g = build_grid(process, steps, grid, b, z.device)
-    cost = Cost()
-    model = FlatModel(denoiser, spec, x, dict(cond or {}), cost)
-    noise = NoiseSource.of(generator, b, z.device)
-    ctx = Context(model, Schedule.build(process, g), lambda: spec.noise_flat(noise, z.dtype), z.dtype, progress)
-    z = method.run(ctx, z)
-    if denoise_final:
-        z = ctx.denoise(z, ctx.sched.steps)
-    model.raise_if_nonfinite()
-    out = spec.unflatten(z, like=x)
-    if not return_info:
-        return out
-    stats = {}
-    if getattr(method, "stats", None) is not None:
-        st = method.stats
-        stats = {"accepted": st.accepted, "rejected": st.rejected, "iterations": st.iterations}
-    return out, SampleInfo(method.name, g.shape[-1] - 1, cost.nfe, g, cost, stats)
+        tuning = optimize_grid(denoiser, process, method, steps, like=x, spec=spec, cond=cond)
+        grid = tuning.grid
+    out, info = integrate(denoiser, process, x, method, steps, grid, spec, generator=generator, cond=cond,
+                          denoise_final=denoise_final, progress=progress)
+    if tuning is not None:
+        info.stats["grid_tuning_nfe"] = tuning.cost.nfe
+    return (out, info) if return_info else out

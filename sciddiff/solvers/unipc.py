@@ -15,7 +15,8 @@ class UniPC(Solver):
     Adams-Moulton of order p + 1, adding D at the predicted point. As in UniPC, that evaluation is reused as the
     next step's history, so the corrector is free: ``steps`` evaluations, global order p + 1 (3 by default).
     The last step is predictor-only (its D would only serve the final denoise). Orders ramp up over the first
-    steps. Weights integrate the Lagrange interpolant exactly (see ``exponential``), the exact counterpart of
+    steps (a higher predictor order would gain nothing: the ramp's first step caps the global order at 3).
+    Weights integrate the Lagrange interpolant exactly (see ``exponential``), the exact counterpart of
     UniPC's B(h) choices. Zhao et al., "UniPC: A Unified Predictor-Corrector Framework for Fast Sampling of
     Diffusion Models" (2023), arXiv:2302.04867.
     """
@@ -23,8 +24,8 @@ class UniPC(Solver):
     name = "unipc"
 
     def __init__(self, order: int = 2) -> None:
-        if order not in (1, 2, 3):
-            raise ValueError(f"unipc predictor order must be 1, 2 or 3, got {order}")
+        if order not in (1, 2):
+            raise ValueError(f"unipc predictor order must be 1 or 2, got {order}")
         self.p = order
 
     @property
