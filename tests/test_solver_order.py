@@ -43,8 +43,12 @@ def problems() -> dict:
 def test_order_uniform_logsnr(problems: dict, name: str, options: dict, order: int, process_name: str) -> None:
     process, mix, x, ref = problems[process_name]
     errors = [
-        rms(sciddiff.sample(mix.denoiser(process), process, x, name, n, grid="uniform_logsnr",
-                            denoise_final=False, **options), ref)
+        rms(
+            sciddiff.sample(
+                mix.denoiser(process), process, x, name, n, grid="uniform_logsnr", denoise_final=False, **options
+            ),
+            ref,
+        )
         for n in STEPS
     ]
     measured = empirical_order(errors)
@@ -55,8 +59,10 @@ def test_order_uniform_logsnr(problems: dict, name: str, options: dict, order: i
 def test_order_karras_grid(problems: dict, name: str, options: dict, order: int) -> None:
     """The order holds on the default Karras grid too (a different grid family)."""
     process, mix, x, ref = problems["EDM"]
-    errors = [rms(sciddiff.sample(mix.denoiser(process), process, x, name, n, denoise_final=False, **options), ref)
-              for n in (24, 48, 96)]
+    errors = [
+        rms(sciddiff.sample(mix.denoiser(process), process, x, name, n, denoise_final=False, **options), ref)
+        for n in (24, 48, 96)
+    ]
     measured = float(-np.polyfit(np.log([24, 48, 96]), np.log(errors), 1)[0])
     assert abs(measured - order) < 0.4, f"{name}: errors {errors}, order {measured:.2f}"
 
@@ -68,8 +74,9 @@ def test_rk45_meets_tolerance(process: object) -> None:
     ref = reference_ode(mix, process, x, process.t_max, process.t_min)
     errs = []
     for tol in (1e-4, 1e-7):
-        out, info = sciddiff.sample(mix.denoiser(process), process, x, "rk45", denoise_final=False,
-                                    rtol=tol, atol=tol, return_info=True)
+        out, info = sciddiff.sample(
+            mix.denoiser(process), process, x, "rk45", denoise_final=False, rtol=tol, atol=tol, return_info=True
+        )
         errs.append(rms(out, ref))
         assert errs[-1] < 100 * tol
         assert (info.stats["accepted"] > 0).all()

@@ -35,14 +35,24 @@ class ScriptedNoise(NoiseSource):
         return out
 
 
-def exact_output_moments(process: Process, prior: object, mean0: Tensor, cov0: Tensor, solver: str, steps: int,
-                         **options: object) -> tuple[Tensor, Tensor]:
+def exact_output_moments(
+    process: Process, prior: object, mean0: Tensor, cov0: Tensor, solver: str, steps: int, **options: object
+) -> tuple[Tensor, Tensor]:
     """Mean and covariance of the sampler output for x_0 ~ N(mean0, cov0), from basis perturbations."""
     d = mean0.shape[0]
     den = prior.denoiser(process)  # type: ignore[attr-defined]
     counter = ScriptedNoise(1, {}, d)
-    sciddiff.sample(den, process, mean0[None], solver, steps, generator=counter, grid="uniform_logsnr",
-                    denoise_final=False, **options)
+    sciddiff.sample(
+        den,
+        process,
+        mean0[None],
+        solver,
+        steps,
+        generator=counter,
+        grid="uniform_logsnr",
+        denoise_final=False,
+        **options,
+    )
     n_draws = counter.calls
     batch = 1 + d + n_draws * d
     rows: dict[int, list[tuple[int, int]]] = {}
@@ -50,8 +60,17 @@ def exact_output_moments(process: Process, prior: object, mean0: Tensor, cov0: T
         rows[k] = [(1 + d + k * d + j, j) for j in range(d)]
     x0 = mean0.expand(batch, d).clone()
     x0[1 : 1 + d] += torch.eye(d, dtype=F64)
-    out = sciddiff.sample(den, process, x0, solver, steps, generator=ScriptedNoise(batch, rows, d),
-                          grid="uniform_logsnr", denoise_final=False, **options)
+    out = sciddiff.sample(
+        den,
+        process,
+        x0,
+        solver,
+        steps,
+        generator=ScriptedNoise(batch, rows, d),
+        grid="uniform_logsnr",
+        denoise_final=False,
+        **options,
+    )
     mean = out[0]
     m = (out[1 : 1 + d] - mean).T  # columns M e_j
     noise_cols = (out[1 + d :] - mean).T  # columns N_k e_j
@@ -59,8 +78,15 @@ def exact_output_moments(process: Process, prior: object, mean0: Tensor, cov0: T
     return mean, cov
 
 
-STOCHASTIC = [("ddpm", {}), ("ddim", {"eta": 0.5}), ("dpmpp_2m_sde", {}), ("em", {}), ("pc", {}),
-              ("euler", {"churn": 10.0}), ("heun", {"churn": 10.0})]
+STOCHASTIC = [
+    ("ddpm", {}),
+    ("ddim", {"eta": 0.5}),
+    ("dpmpp_2m_sde", {}),
+    ("em", {}),
+    ("pc", {}),
+    ("euler", {"churn": 10.0}),
+    ("heun", {"churn": 10.0}),
+]
 
 
 @pytest.mark.parametrize("name,options", STOCHASTIC, ids=[s[0] for s in STOCHASTIC])
@@ -88,15 +114,21 @@ def test_scripted_moments_match_monte_carlo() -> None:
     mean, cov = exact_output_moments(process, prior, start.means[0], start.covs[0], "ddpm", 8)
     n = 40000
     x0 = start.sample(n, generator=11, dtype=F64)
-    out = sciddiff.sample(prior.denoiser(process), process, x0, "ddpm", 8, generator=12, grid="uniform_logsnr",
-                          denoise_final=False)
+    out = sciddiff.sample(
+        prior.denoiser(process), process, x0, "ddpm", 8, generator=12, grid="uniform_logsnr", denoise_final=False
+    )
     se = (torch.diagonal(cov) / n).sqrt()
     assert ((out.mean(0) - mean).abs() < 5 * se).all()
     assert torch.allclose(torch.cov(out.T), cov, atol=5 * float(cov.abs().max()) * (2 / n) ** 0.5)
 
 
-MIXTURE_SAMPLERS = [("ddpm", {}, 200), ("em", {}, 400), ("pc", {}, 200), ("dpmpp_2m_sde", {}, 100),
-                    ("euler", {"churn": 20.0}, 200)]
+MIXTURE_SAMPLERS = [
+    ("ddpm", {}, 200),
+    ("em", {}, 400),
+    ("pc", {}, 200),
+    ("dpmpp_2m_sde", {}, 100),
+    ("euler", {"churn": 20.0}, 200),
+]
 
 
 @pytest.mark.parametrize("name,options,steps", MIXTURE_SAMPLERS, ids=[s[0] for s in MIXTURE_SAMPLERS])

@@ -18,8 +18,9 @@ DenoiserVE = Callable[[Tensor, Tensor], Tensor]
 """``den(y, s) -> E[x0 | y]`` with y = x0 + s eps, y of shape (B, d) and s of shape (B,)."""
 
 
-def solve_pf_ode(den: DenoiserVE, y: Tensor, s_start: float, s_end: float, rtol: float = 1e-10,
-                 atol: float = 1e-10) -> Tensor:
+def solve_pf_ode(
+    den: DenoiserVE, y: Tensor, s_start: float, s_end: float, rtol: float = 1e-10, atol: float = 1e-10
+) -> Tensor:
     """y(s_end) from y(s_start) along the probability-flow ODE, for all samples at once (float64)."""
     shape, b = y.shape, y.shape[0]
 
@@ -28,8 +29,14 @@ def solve_pf_ode(den: DenoiserVE, y: Tensor, s_start: float, s_end: float, rtol:
         s = torch.full((b,), math.exp(rho), dtype=torch.float64)
         return (yy - den(yy, s)).reshape(-1).numpy()
 
-    sol = solve_ivp(rhs, (math.log(s_start), math.log(s_end)), y.to(torch.float64).reshape(-1).numpy(),
-                    method="DOP853", rtol=rtol, atol=atol)
+    sol = solve_ivp(
+        rhs,
+        (math.log(s_start), math.log(s_end)),
+        y.to(torch.float64).reshape(-1).numpy(),
+        method="DOP853",
+        rtol=rtol,
+        atol=atol,
+    )
     if not sol.success:
         raise RuntimeError(f"reference ODE solve failed: {sol.message}")
     return torch.from_numpy(sol.y[:, -1]).reshape(shape)

@@ -22,13 +22,22 @@ from sciddiff.state import NoiseSource
 _F64 = torch.float64
 
 
-def _as_matrix(cov: Tensor | float, m: int, dtype: torch.dtype = _F64) -> Tensor:
-    """A scalar, vector (diagonal) or matrix covariance as an (m, m) float64 matrix."""
-    c = torch.as_tensor(cov, dtype=dtype)
+def _as_matrix(cov: Tensor | float, m: int, what: str = "noise covariance") -> Tensor:
+    """A scalar, vector (diagonal) or matrix covariance as a checked (m, m) positive-definite float64 matrix."""
+    c = torch.as_tensor(cov, dtype=_F64)
     if c.dim() == 0:
-        return c * torch.eye(m, dtype=dtype)
-    if c.dim() == 1:
-        return torch.diag(c)
+        c = c * torch.eye(m, dtype=_F64)
+    elif c.dim() == 1 and c.shape[0] == m:
+        c = torch.diag(c)
+    if c.shape != (m, m):
+        raise ValueError(
+            f"{what} must be a scalar, a ({m},) diagonal or an ({m}, {m}) matrix; got shape {tuple(c.shape)}"
+        )
+    if not bool(torch.isfinite(c).all()) or not torch.allclose(c, c.T):
+        raise ValueError(f"{what} must be finite and symmetric")
+    smallest = float(torch.linalg.eigvalsh(c).min())
+    if smallest <= 0:
+        raise ValueError(f"{what} must be positive definite; its smallest eigenvalue is {smallest:.3g}")
     return c
 
 
@@ -174,12 +183,18 @@ class GaussianMixture:
         """The mixture p_t at one time t: means a mu_k, covariances a^2 S_k + s^2 I."""
         alpha, sigma = (float(c) for c in process.alpha_sigma(torch.tensor(t, dtype=_F64)))
         eye = torch.eye(self.dim, dtype=_F64)
-        return GaussianMixture(self.weights, alpha * self.means, alpha**2 * self.covs + sigma**2 * eye,
-                               self.event_shape)
+        return GaussianMixture(
+            self.weights, alpha * self.means, alpha**2 * self.covs + sigma**2 * eye, self.event_shape
+        )
 
     # ------------------------------------------------------------------ sampling
-    def sample(self, n: int, generator: object = None, dtype: torch.dtype = torch.float32,
-               return_components: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    def sample(
+        self,
+        n: int,
+        generator: object = None,
+        dtype: torch.dtype = torch.float32,
+        return_components: bool = False,
+    ) -> Tensor | tuple[Tensor, Tensor]:
         """n exact samples shaped (n, *event_shape); an int ``generator`` seeds each sample separately."""
         src = NoiseSource.of(generator, n, "cpu")
         u = src.randn((self.dim + 1,), _F64)
@@ -202,7 +217,9 @@ class GaussianMixture:
         a = torch.as_tensor(matrix, dtype=_F64)
         y = torch.as_tensor(y, dtype=_F64).reshape(-1)
         if a.dim() != 2 or a.shape[1] != self.dim or a.shape[0] != y.shape[0]:
-            raise ValueError(f"need A of shape (m, {self.dim}) and y of shape (m,); got {tuple(a.shape)}, {tuple(y.shape)}")
+            raise ValueError(
+                f"need A of shape (m, {self.dim}) and y of shape (m,); got {tuple(a.shape)}, {tuple(y.shape)}"
+            )
         c = _as_matrix(noise_cov, y.shape[0])
         s = a @ self.covs @ a.T + c
         chol = torch.linalg.cholesky(s)
@@ -211,8 +228,11 @@ class GaussianMixture:
         means = self.means + torch.einsum("kmd,km->kd", gain_t, resid)
         covs = self.covs - (a @ self.covs).transpose(1, 2) @ gain_t
         white = torch.linalg.solve_triangular(chol, resid[..., None], upper=False)[..., 0]
-        log_n = (-0.5 * (white**2).sum(-1) - torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
-                 - 0.5 * y.shape[0] * math.log(2 * math.pi))
+        log_n = (
+            -0.5 * (white**2).sum(-1)
+            - torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
+            - 0.5 * y.shape[0] * math.log(2 * math.pi)
+        )
         logw = torch.log(self.weights) + log_n
         return GaussianMixture(torch.softmax(logw, 0), means, covs, self.event_shape)
 
@@ -220,7 +240,7 @@ class GaussianMixture:
 def Gaussian(mean: Tensor, cov: Tensor | float, event_shape: tuple[int, ...] | None = None) -> GaussianMixture:
     """A single Gaussian N(mean, cov) as a one-component mixture (cov: scalar, diagonal or full)."""
     mu = torch.as_tensor(mean, dtype=_F64).reshape(-1)
-    c = _as_matrix(cov, mu.shape[0])
+    c = _as_matrix(cov, mu.shape[0], "covariance")
     return GaussianMixture(torch.ones(1, dtype=_F64), mu[None], c[None], event_shape)
 
 

@@ -3,7 +3,7 @@
 from sciddiff.denoisers.cost import Cost, CountingDenoiser
 from sciddiff.denoisers.network import NetworkDenoiser
 from sciddiff.denoisers.preconditioning import Scaling, edm_scaling
-from sciddiff.denoisers.prediction import CovarianceOperator, DenseCovariance, Denoiser, Prediction, predict
+from sciddiff.denoisers.prediction import CovarianceOperator, Denoiser, DenseCovariance, Prediction, predict
 from sciddiff.denoisers.targets import TARGETS, Coefficients, from_x0, target_value, to_x0, x0_error_scale
 
 __all__ = [
@@ -12,8 +12,8 @@ __all__ = [
     "Cost",
     "CountingDenoiser",
     "CovarianceOperator",
-    "DenseCovariance",
     "Denoiser",
+    "DenseCovariance",
     "NetworkDenoiser",
     "Prediction",
     "Scaling",

@@ -61,13 +61,11 @@ class NetworkDenoiser(nn.Module):
             return sc.c_skip * x_t / c.alpha + sc.c_out * out
         return to_x0(out, self.target, x_t, c)
 
-    def regression(
-        self, x_t: Tensor, t: Tensor, x0: Tensor, eps: Tensor, **cond: Any
-    ) -> tuple[Tensor, Tensor, Tensor]:
+    def regression(self, x_t: Tensor, t: Tensor, x0: Tensor, eps: Tensor, **cond: Any) -> tuple[Tensor, Tensor, Tensor]:
         """(network output, its regression target, x0-error scale) for a training pair.
 
-        An x0 error delta equals a network-output error of ``scale * delta``, so a loss weighted by w(t) on the
-        x0 error is w(t) / scale^2 times the squared error of the network output.
+        An x0 error delta equals a network-output error of ``+-scale * delta`` (the sign depends on the target),
+        so a loss weighted by w(t) on the x0 error is w(t) / scale^2 times the squared error of the output.
         """
         out = self.raw(x_t, t, **cond)
         c = self.coefficients(t, x_t)

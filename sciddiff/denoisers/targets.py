@@ -74,7 +74,7 @@ def from_x0(x0: Tensor, target: str, x_t: Tensor, c: Coefficients) -> Tensor:
 
 
 def x0_error_scale(target: str, c: Coefficients) -> Tensor | float:
-    """|d target / d x0| at fixed x_t: an x0 error delta is a target error of this size times delta.
+    """|d target / d x0| at fixed x_t: an x0 error delta is a target error of +- this size times delta.
 
     eps: a/s; v: (a^2 + s^2)/s; score: a/s^2; velocity: |a' - s' a/s|. Used to express any loss weighting as
     a weighting of the x0 error.

@@ -33,16 +33,29 @@ class DenoisingLoss:
     Returns the per-sample loss, shape (B,).
     """
 
-    def __init__(self, process: Process, weighting: str | Weighting = "uniform",
-                 time_sampler: str | TimeSampler = "uniform", reduction: str = "mean") -> None:
+    def __init__(
+        self,
+        process: Process,
+        weighting: str | Weighting = "uniform",
+        time_sampler: str | TimeSampler = "uniform",
+        reduction: str = "mean",
+    ) -> None:
         if reduction not in ("mean", "sum"):
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
         self.process, self.reduction = process, reduction
         self.weighting: Weighting = _resolve(weighting, WEIGHTINGS, "weighting")
         self.time_sampler: TimeSampler = _resolve(time_sampler, TIME_SAMPLERS, "time sampler")
 
-    def __call__(self, denoiser: Any, x0: State, *, spec: StateSpec | None = None, generator: object = None,
-                 t: Tensor | None = None, cond: Mapping[str, Any] | None = None) -> Tensor:
+    def __call__(
+        self,
+        denoiser: Any,
+        x0: State,
+        *,
+        spec: StateSpec | None = None,
+        generator: object = None,
+        t: Tensor | None = None,
+        cond: Mapping[str, Any] | None = None,
+    ) -> Tensor:
         spec = spec if spec is not None else StateSpec.of(x0)
         spec.require_continuous("DenoisingLoss")
         flat0 = spec.project_flat(spec.flatten(x0))
@@ -56,8 +69,9 @@ class DenoisingLoss:
         like = x0
         args = (spec.unflatten(x_t, like), t.to(dtype))
         if hasattr(denoiser, "regression"):
-            out, target, scale = denoiser.regression(*args, spec.unflatten(flat0, like), spec.unflatten(eps, like),
-                                                     **dict(cond or {}))
+            out, target, scale = denoiser.regression(
+                *args, spec.unflatten(flat0, like), spec.unflatten(eps, like), **dict(cond or {})
+            )
             out, target = spec.flatten(out), spec.flatten(target)
             scale = torch.as_tensor(scale, dtype=dtype).reshape(-1, *([1] * (x_t.dim() - 1)))
             scale = scale.reshape(scale.shape[0], -1)[:, :1] if scale.dim() > 1 else scale.reshape(-1, 1)

@@ -66,7 +66,9 @@ class LogNormalSigma(TimeSampler):
 
     def log_density(self, process: Process, t: Tensor) -> Tensor:
         lo, hi = self._bounds(process)
-        mass = float(torch.special.ndtr(torch.tensor(hi, dtype=_F64)) - torch.special.ndtr(torch.tensor(lo, dtype=_F64)))
+        mass = float(
+            torch.special.ndtr(torch.tensor(hi, dtype=_F64)) - torch.special.ndtr(torch.tensor(lo, dtype=_F64))
+        )
         t = t.to(_F64)
         log_s = -0.5 * process.log_snr(t)
         dlog_s_dt = _dlog_s_dt(process, t)

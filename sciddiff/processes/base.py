@@ -53,7 +53,7 @@ class Process(ABC):
         with torch.enable_grad():
             tt = t.detach().requires_grad_(True)
             alpha, sigma = self._alpha_sigma(tt)
-            grads = [torch.autograd.grad(c.sum(), tt, allow_unused=True)[0] for c in (alpha, sigma)]
+            grads = [torch.autograd.grad(c.sum(), tt, allow_unused=True, retain_graph=True)[0] for c in (alpha, sigma)]
         da, ds = (torch.zeros_like(t) if g is None else g.detach() for g in grads)
         return da, ds
 

@@ -12,7 +12,7 @@ class VP(Process):
     """beta(t) = beta_min + t (beta_max - beta_min); alpha = exp(-I(t)/2), sigma = sqrt(1 - alpha^2).
 
     I(t) = beta_min t + (beta_max - beta_min) t^2 / 2, and log-SNR = -log(expm1(I)). Defaults: beta from
-    0.1 to 20 (DDPM's 1e-4 .. 0.02 over 1000 steps), t_min = 1e-3 (log-SNR 9.2), t_max = 1 (log-SNR -10.0).
+    0.1 to 20 (DDPM's 1e-4 .. 0.02 over 1000 steps), t_min = 1e-3 (log-SNR 9.1), t_max = 1 (log-SNR -10.0).
     Ho et al., "Denoising Diffusion Probabilistic Models" (2020), arXiv:2006.11239; Song et al. (2021),
     arXiv:2011.13456.
     """

@@ -88,8 +88,17 @@ def dopri5(
     raise RuntimeError(f"dopri5 did not reach the end time within {max_iterations} iterations (rtol={rtol})")
 
 
-def _initial_step(f: Rhs, y: Tensor, t: Tensor, k1: Tensor, direction: Tensor, rtol: float, atol: float,
-                  norm: Callable[[Tensor], Tensor], t1: Tensor) -> Tensor:
+def _initial_step(
+    f: Rhs,
+    y: Tensor,
+    t: Tensor,
+    k1: Tensor,
+    direction: Tensor,
+    rtol: float,
+    atol: float,
+    norm: Callable[[Tensor], Tensor],
+    t1: Tensor,
+) -> Tensor:
     """Hairer's starting step: h0 = 0.01 |y|/|f|, refined with one trial Euler step (one evaluation)."""
     scale = atol + rtol * y.abs()
     d0, d1 = norm(y / scale).detach(), norm(k1 / scale).detach()

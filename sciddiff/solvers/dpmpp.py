@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 from sciddiff.solvers.base import Context, Solver
-from sciddiff.solvers.exponential import weights
+from sciddiff.solvers.exponential import adams_weights
 from sciddiff.solvers.schedule import cast
 
 
@@ -69,13 +69,9 @@ class DPMSolver3M(Solver):
 
     def run(self, ctx: Context, z: Tensor) -> Tensor:
         sc = ctx.sched
-        n, h, lam = sc.steps, sc.h, sc.lam
+        h, lam = sc.h, sc.lam
         c_x = cast(sc.sigma[1:] / sc.sigma[:-1], ctx.dtype)
-        coefs = []
-        for i in range(n):
-            k = min(i + 1, 3)
-            nodes = torch.stack([(lam[i - j] - lam[i]) / h[i] for j in range(k)], dim=-1)
-            coefs.append(cast(sc.alpha[i + 1].unsqueeze(-1) * weights(nodes, h[i]), ctx.dtype))  # (B|1, k, 1)
+        coefs = [cast(sc.alpha[i + 1].unsqueeze(-1) * w, ctx.dtype) for i, w in enumerate(adams_weights(lam, 3, False))]
         if self.warmup == "singlestep":
             lam_mid = lam[0] + 0.5 * h[0]
             t_mid = sc.t_at_lam(lam_mid)

@@ -43,3 +43,27 @@ def weights(nodes: Tensor, h: Tensor) -> Tensor:
     n = nodes.shape[-1]
     vander = nodes.unsqueeze(-1) ** torch.arange(n, dtype=nodes.dtype, device=nodes.device)  # (..., n, n)
     return torch.linalg.solve(vander.transpose(-1, -2), moments(h, n).unsqueeze(-1)).squeeze(-1)
+
+
+def adams_weights(lam: Tensor, order: int, implicit: bool) -> list[Tensor]:
+    """Weights for every step of an exponential Adams method on the grid ``lam`` (N+1, B|1).
+
+    Step i uses the last k_i = min(i + 1, order) grid points (offsets (lam_{i-j} - lam_i)/h_i) and, when
+    ``implicit``, the end point of the step too (offset 1, listed first). Returns N tensors (B|1, k_i [+1]);
+    steps sharing a size are solved in one batch.
+    """
+    h = lam[1:] - lam[:-1]
+    n = h.shape[0]
+    out: list[Tensor] = [h[0]] * n
+    for k in range(1, order + 1):
+        idx = [i for i in range(n) if min(i + 1, order) == k]
+        if not idx:
+            continue
+        ii = torch.tensor(idx, device=lam.device)
+        nodes = torch.stack([(lam[ii - j] - lam[ii]) / h[ii] for j in range(k)], dim=-1)
+        if implicit:
+            nodes = torch.cat([torch.ones_like(nodes[..., :1]), nodes], dim=-1)
+        w = weights(nodes, h[ii])
+        for row, i in enumerate(idx):
+            out[i] = w[row]
+    return out

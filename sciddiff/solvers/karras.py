@@ -50,7 +50,9 @@ class Euler(Solver):
         c_noise = self.s_noise * torch.sqrt((s_hat**2 - s_cur**2).clamp_min(0.0))
         ds = s[1:] - s_hat
         t_hat_w = t_hat.to(ctx.dtype)
-        s_hat, s_next, ds, a_hat, c_noise, a = (cast(c, ctx.dtype) for c in (s_hat, s[1:], ds, a_hat, c_noise, sc.alpha))
+        s_hat, s_next, ds, a_hat, c_noise, a = (
+            cast(c, ctx.dtype) for c in (s_hat, s[1:], ds, a_hat, c_noise, sc.alpha)
+        )
         y = z / a[0]
         for i in ctx.steps(self.name):
             if self.stochastic:

@@ -19,8 +19,8 @@ from torch import Tensor
 from sciddiff.denoisers import Cost
 from sciddiff.processes import Process
 from sciddiff.solvers.dopri5 import dopri5
-from sciddiff.solvers.model import FlatModel
 from sciddiff.solvers.integrate import check_state
+from sciddiff.solvers.model import FlatModel
 from sciddiff.state import NoiseSource, State, StateSpec
 
 
@@ -91,8 +91,9 @@ def log_likelihood(
             f = y - model(alpha * y, t.to(z.dtype), step=cost.nfe)
             div = torch.zeros(b, dtype=z.dtype, device=z.device)
             for i, v in enumerate(probes):
-                (vjp,) = torch.autograd.grad(f, y, v, create_graph=keep_graph, retain_graph=i < len(probes) - 1
-                                             or keep_graph)
+                (vjp,) = torch.autograd.grad(
+                    f, y, v, create_graph=keep_graph, retain_graph=i < len(probes) - 1 or keep_graph
+                )
                 div = div + scale * (vjp * v).sum(1)
                 cost.vjp += 1
         out = torch.cat([f, div.unsqueeze(1)], dim=1)

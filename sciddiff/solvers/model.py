@@ -46,12 +46,15 @@ class FlatModel:
                 raise ValueError(f"denoiser output has shape {got}; it must match its input's shape {tuple(x.shape)}")
             return
         if not isinstance(out, dict) or set(out) != set(x):
-            raise ValueError(f"denoiser output leaves {sorted(out) if isinstance(out, dict) else type(out).__name__}"
-                             f" must match the input leaves {sorted(x)}")
+            raise ValueError(
+                f"denoiser output leaves {sorted(out) if isinstance(out, dict) else type(out).__name__}"
+                f" must match the input leaves {sorted(x)}"
+            )
         for k in x:
             if out[k].shape != x[k].shape:
-                raise ValueError(f"denoiser output leaf {k!r} has shape {tuple(out[k].shape)}; "
-                                 f"the input's is {tuple(x[k].shape)}")
+                raise ValueError(
+                    f"denoiser output leaf {k!r} has shape {tuple(out[k].shape)}; the input's is {tuple(x[k].shape)}"
+                )
 
     def _track(self, z: Tensor, flat: Tensor, t: Tensor, step: int) -> None:
         idx = len(self._calls)

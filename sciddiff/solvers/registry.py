@@ -15,8 +15,19 @@ from sciddiff.solvers.unipc import UniPC
 
 SOLVERS: dict[str, type[Solver]] = {
     cls.name: cls
-    for cls in (DDPM, DDIM, Euler, Heun, DPMSolver2M, DPMSolver3M, DPMSolver2MSDE, UniPC, EulerMaruyama,
-                PredictorCorrector, RK45)
+    for cls in (
+        DDPM,
+        DDIM,
+        Euler,
+        Heun,
+        DPMSolver2M,
+        DPMSolver3M,
+        DPMSolver2MSDE,
+        UniPC,
+        EulerMaruyama,
+        PredictorCorrector,
+        RK45,
+    )
 }
 
 

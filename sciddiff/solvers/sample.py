@@ -54,10 +54,21 @@ def sample(
     spec.require_continuous(f"solver {method.name!r}")
     tuning = None
     if isinstance(grid, str) and grid == "optimized":
-        tuning = optimize_grid(denoiser, process, method, steps, like=x, spec=spec, cond=cond)
+        tuning = optimize_grid(denoiser, process, method, steps, like=x, spec=spec, cond=cond, free_end=denoise_final)
         grid = tuning.grid
-    out, info = integrate(denoiser, process, x, method, steps, grid, spec, generator=generator, cond=cond,
-                          denoise_final=denoise_final, progress=progress)
+    out, info = integrate(
+        denoiser,
+        process,
+        x,
+        method,
+        steps,
+        grid,
+        spec,
+        generator=generator,
+        cond=cond,
+        denoise_final=denoise_final,
+        progress=progress,
+    )
     if tuning is not None:
         info.stats["grid_tuning_nfe"] = tuning.cost.nfe
     return (out, info) if return_info else out

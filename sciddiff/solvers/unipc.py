@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 from sciddiff.solvers.base import Context, Solver
-from sciddiff.solvers.exponential import weights
+from sciddiff.solvers.exponential import adams_weights
 from sciddiff.solvers.schedule import cast
 
 
@@ -37,14 +36,15 @@ class UniPC(Solver):
 
     def run(self, ctx: Context, z: Tensor) -> Tensor:
         sc = ctx.sched
-        n, h, lam = sc.steps, sc.h, sc.lam
+        n = sc.steps
         c_x = cast(sc.sigma[1:] / sc.sigma[:-1], ctx.dtype)
-        pred, corr = [], []
-        for i in range(n):
-            past = torch.stack([(lam[i - j] - lam[i]) / h[i] for j in range(min(i + 1, self.p))], dim=-1)
-            pred.append(cast(sc.alpha[i + 1].unsqueeze(-1) * weights(past, h[i]), ctx.dtype))
-            nodes = torch.cat([torch.ones_like(past[..., :1]), past], dim=-1)
-            corr.append(cast(sc.alpha[i + 1].unsqueeze(-1) * weights(nodes, h[i]), ctx.dtype))
+        pred, corr = (
+            [
+                cast(sc.alpha[i + 1].unsqueeze(-1) * w, ctx.dtype)
+                for i, w in enumerate(adams_weights(sc.lam, self.p, imp))
+            ]
+            for imp in (False, True)
+        )
         history = [ctx.denoise(z, 0)]
         for i in ctx.steps(self.name):
             base = c_x[i] * z

@@ -76,7 +76,8 @@ class StateSpec:
         return cls({_TENSOR_KEY: LeafSpec(tuple(event_shape), constraints=tuple(constraints))}, is_tensor=True)
 
     def with_masks(self, masks: Tensor | Mapping[str, Tensor]) -> StateSpec:
-        """The same spec bound to a batch of boolean masks, each broadcastable to its leaf (B, *event)."""
+        """The same spec bound to boolean masks, each shaped (B or 1, *event-broadcastable): one axis per event
+        axis after the batch axis, e.g. (B, N, 1) for a node mask on (B, N, 3) coordinates."""
         if isinstance(masks, Tensor):
             if not self.is_tensor:
                 raise ValueError("a single mask tensor needs a tensor spec; give a mapping of masks per leaf")
@@ -84,6 +85,13 @@ class StateSpec:
         unknown = set(masks) - set(self.leaves)
         if unknown:
             raise ValueError(f"masks given for unknown leaves {sorted(unknown)}; leaves are {sorted(self.leaves)}")
+        for k, m in masks.items():
+            ndim = len(self.leaves[k].event_shape) + 1
+            if m.dim() != ndim:
+                raise ValueError(
+                    f"mask for leaf {k!r} has shape {tuple(m.shape)}; it needs {ndim} axes (a batch axis "
+                    f"of size B or 1, then one per event axis of {self.leaves[k].event_shape})"
+                )
         return replace(self, masks={k: m.bool() for k, m in masks.items()})
 
     # ----------------------------------------------------------------- leaves
@@ -201,8 +209,10 @@ class StateSpec:
             return None
         b = flat.shape[0]
         return self.from_leaves(
-            {k: torch.zeros((b, *self.leaves[k].event_shape), dtype=flat.dtype, device=flat.device)
-             for k in self.leaves}
+            {
+                k: torch.zeros((b, *self.leaves[k].event_shape), dtype=flat.dtype, device=flat.device)
+                for k in self.leaves
+            }
         )
 
     # ----------------------------------------------------------------- per-sample reductions

@@ -297,9 +297,7 @@ def azula_anchor(name: str, sampler: str, *, evals_per_step: int = 1, **sampler_
         denoiser = denoiser_cls(counted, schedule_cls())
         steps = _num_steps(name, nfe, evals_per_step, 1)  # +1: the final DDIM step to t = 0
         common = {"silent": True, "dtype": F64}
-        main = getattr(sample, sampler)(
-            denoiser, start=1.0, stop=AZULA_T_MIN, steps=steps, **common, **sampler_kwargs
-        )
+        main = getattr(sample, sampler)(denoiser, start=1.0, stop=AZULA_T_MIN, steps=steps, **common, **sampler_kwargs)
         final = sample.DDIMSampler(denoiser, start=AZULA_T_MIN, stop=0.0, steps=1, eta=0.0, **common)
         x_T = eps.to(F64)  # VP: alpha_1^2 + sigma_1^2 = 1, i.e. azula's Sampler.init with mean 0, var 1
         return counted.result(name, final(main(x_T)))
@@ -389,9 +387,7 @@ def _k_diffusion_sampling() -> types.ModuleType:
             sys.modules[module_name] = stub
 
     try:
-        sampling_spec = importlib.util.spec_from_file_location(
-            "k_diffusion.sampling", pkg_dir / "sampling.py"
-        )
+        sampling_spec = importlib.util.spec_from_file_location("k_diffusion.sampling", pkg_dir / "sampling.py")
         assert sampling_spec is not None and sampling_spec.loader is not None
         sampling = importlib.util.module_from_spec(sampling_spec)
         sys.modules["k_diffusion.sampling"] = sampling
@@ -410,9 +406,7 @@ def _k_diffusion_sampling() -> types.ModuleType:
     return sampling
 
 
-def k_diffusion_anchor(
-    name: str, fn_name: str, *, heun: bool = False, min_steps: int = 1, **kwargs: Any
-) -> AnchorFn:
+def k_diffusion_anchor(name: str, fn_name: str, *, heun: bool = False, min_steps: int = 1, **kwargs: Any) -> AnchorFn:
     """Anchor for ``k_diffusion.sampling.<fn_name>`` on Karras sigmas over the diffusers VP range."""
 
     def run(den: Den, eps: Tensor, nfe: int) -> AnchorResult:
