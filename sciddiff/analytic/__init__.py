@@ -1,5 +1,6 @@
 """Exact oracles: Gaussian and Gaussian-mixture priors under any process, and closed-form posteriors."""
 
+from sciddiff.analytic.examples import random_mixture, ring_mixture
 from sciddiff.analytic.flow_map import flow_map, solve_pf_ode, ve_denoiser
 from sciddiff.analytic.mixture import Gaussian, GaussianMixture, MixtureCovariance, MixtureDenoiser
 
@@ -9,6 +10,8 @@ __all__ = [
     "MixtureCovariance",
     "MixtureDenoiser",
     "flow_map",
+    "random_mixture",
+    "ring_mixture",
     "solve_pf_ode",
     "ve_denoiser",
 ]

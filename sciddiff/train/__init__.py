@@ -1,0 +1,1 @@
+"""The experiment layer: Hydra apps, command-line entry points and I/O."""

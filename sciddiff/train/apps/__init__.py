@@ -1,0 +1,1 @@
+"""Hydra applications behind the console entry points."""
