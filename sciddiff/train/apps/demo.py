@@ -24,7 +24,7 @@ from sciddiff.calibration import sliced_wasserstein
 from sciddiff.processes import get_process
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 F64 = torch.float64
 
