@@ -1,6 +1,7 @@
 """Solvers behind one entry point, ``sample``; grids; the flat model; likelihood."""
 
 from sciddiff.solvers.base import Context, Solver
+from sciddiff.solvers.ddim import ddim_coefficients
 from sciddiff.solvers.grids import GRIDS, Karras, build_grid, uniform_logsnr, uniform_t
 from sciddiff.solvers.integrate import SampleInfo
 from sciddiff.solvers.likelihood import LikelihoodInfo, log_likelihood
@@ -20,6 +21,7 @@ __all__ = [
     "Solver",
     "TunedGrid",
     "build_grid",
+    "ddim_coefficients",
     "get_solver",
     "log_likelihood",
     "optimize_grid",

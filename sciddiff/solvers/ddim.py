@@ -6,7 +6,15 @@ import torch
 from torch import Tensor
 
 from sciddiff.solvers.base import Context, Solver
-from sciddiff.solvers.schedule import cast
+from sciddiff.solvers.schedule import Schedule, cast
+
+
+def ddim_coefficients(sc: Schedule, eta: float) -> tuple[Tensor, Tensor, Tensor]:
+    """Per-step (c_x, c_d, c_noise), float64, shape (N, B|1): x_next = c_x x + c_d D + c_noise z."""
+    a_c, s_c, a_n, s_n = sc.alpha[:-1], sc.sigma[:-1], sc.alpha[1:], sc.sigma[1:]
+    c_noise = eta * s_n * torch.sqrt(-torch.expm1(-2.0 * sc.h))
+    c_x = torch.sqrt((s_n**2 - c_noise**2).clamp_min(0.0)) / s_c
+    return c_x, a_n - c_x * a_c, c_noise
 
 
 class DDIM(Solver):
@@ -33,15 +41,9 @@ class DDIM(Solver):
         return steps
 
     def run(self, ctx: Context, z: Tensor) -> Tensor:
-        sc = ctx.sched
-        a_c, s_c, a_n, s_n = sc.alpha[:-1], sc.sigma[:-1], sc.alpha[1:], sc.sigma[1:]
-        c_noise = self.eta * s_n * torch.sqrt(-torch.expm1(-2.0 * sc.h))
-        c_x = torch.sqrt((s_n**2 - c_noise**2).clamp_min(0.0)) / s_c
-        c_d = a_n - c_x * a_c
-        c_x, c_d, c_noise = (cast(c, ctx.dtype) for c in (c_x, c_d, c_noise))
+        c_x, c_d, c_noise = (cast(c, ctx.dtype) for c in ddim_coefficients(ctx.sched, self.eta))
         for i in ctx.steps(self.name):
-            d = ctx.denoise(z, i)
-            z = c_x[i] * z + c_d[i] * d
+            z = torch.addcmul(c_x[i] * z, c_d[i], ctx.denoise(z, i))
             if self.stochastic:
                 z = z + c_noise[i] * ctx.noise()
         return z

@@ -40,9 +40,9 @@ class DPMSolver2M(Solver):
         d_prev = None
         for i in ctx.steps(self.name):
             d = ctx.denoise(z, i)
-            z = c_x[i] * z + c_d[i] * d
+            z = torch.addcmul(c_x[i] * z, c_d[i], d)
             if d_prev is not None:
-                z = z + c_prev[i] * d_prev
+                z = torch.addcmul(z, c_prev[i], d_prev)
             d_prev = d
         return z
 

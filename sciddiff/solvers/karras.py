@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from sciddiff.solvers.base import Context, Solver
+from sciddiff.solvers.ddim import ddim_coefficients
 from sciddiff.solvers.schedule import cast
 
 
@@ -36,6 +37,11 @@ class Euler(Solver):
         return 2 * steps - 1 if self._second_order else steps
 
     def run(self, ctx: Context, z: Tensor) -> Tensor:
+        if not self._second_order and not self.stochastic:  # plain Euler in sigma space is DDIM: x-space update
+            c_x, c_d, _ = (cast(c, ctx.dtype) for c in ddim_coefficients(ctx.sched, 0.0))
+            for i in ctx.steps(self.name):
+                z = torch.addcmul(c_x[i] * z, c_d[i], ctx.denoise(z, i))
+            return z
         sc = ctx.sched
         n = sc.steps
         s = sc.s

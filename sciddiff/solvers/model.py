@@ -17,13 +17,14 @@ class FlatModel:
     - counts one NFE per batched call in ``cost``;
     - checks that the output has the input's structure and shape (ValueError otherwise);
     - projects the output onto the spec's mask and constraint subspace;
-    - records, on the device and without synchronising, the first call that saw a non-finite value;
-      :meth:`raise_if_nonfinite` reports its step and t once sampling ends.
+    - keeps, on the device and without synchronising, the sum of every output (one reduction per call; it is
+      non-finite exactly when an entry is NaN or inf, barring overflow near float max); once sampling ends,
+      :meth:`raise_if_nonfinite` reports the step and t of the first non-finite call.
     """
 
     def __init__(self, denoiser: Any, spec: StateSpec, like: State, cond: dict[str, Any], cost: Cost) -> None:
         self.denoiser, self.spec, self.like, self.cond, self.cost = denoiser, spec, like, cond, cost
-        self._bad_call = None  # device tensor: index of the first non-finite call, or -1
+        self._sums: list[Tensor] = []
         self._calls: list[tuple[int, Tensor]] = []
 
     def __call__(self, z: Tensor, t: Tensor, step: int) -> Tensor:
@@ -36,7 +37,8 @@ class FlatModel:
         self._check_structure(x, out)
         flat = self.spec.project_flat(self.spec.flatten(out).to(z.dtype))
         self.cost.nfe += 1
-        self._track(z, flat, t_vec, step)
+        self._sums.append(flat.detach().sum())
+        self._calls.append((step, t_vec))
         return flat
 
     def _check_structure(self, x: State, out: Any) -> None:
@@ -56,25 +58,17 @@ class FlatModel:
                     f"denoiser output leaf {k!r} has shape {tuple(out[k].shape)}; the input's is {tuple(x[k].shape)}"
                 )
 
-    def _track(self, z: Tensor, flat: Tensor, t: Tensor, step: int) -> None:
-        idx = len(self._calls)
-        self._calls.append((step, t))
-        bad = ~(torch.isfinite(flat).all() & torch.isfinite(z).all())
-        if self._bad_call is None:
-            self._bad_call = torch.full((), -1, dtype=torch.long, device=z.device)
-        self._bad_call = torch.where((self._bad_call < 0) & bad, torch.full_like(self._bad_call, idx), self._bad_call)
-
     def raise_if_nonfinite(self) -> None:
         """Raise ValueError naming the step and t of the first non-finite value (one host sync)."""
-        if self._bad_call is None:
+        if not self._sums:
             return
-        idx = int(self._bad_call)
-        if idx < 0:
+        bad = ~torch.isfinite(torch.stack(self._sums))
+        if not bool(bad.any()):
             return
-        step, t = self._calls[idx]
+        step, t = self._calls[int(bad.nonzero()[0])]
         t_vals = t.detach().reshape(-1)
         t_str = f"{float(t_vals[0]):.6g}" if bool((t_vals == t_vals[0]).all()) else f"{t_vals.tolist()}"
         raise ValueError(
-            f"sampling produced a non-finite value at step {step} (t = {t_str}): the state or the denoiser output "
-            "contains NaN or inf there"
+            f"sampling produced a non-finite value at step {step} (t = {t_str}): the denoiser output contains NaN "
+            "or inf there"
         )

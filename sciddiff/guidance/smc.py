@@ -1,0 +1,170 @@
+"""Twisted sequential Monte Carlo: asymptotically exact posterior sampling with weighted particles."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from sciddiff.denoisers import Cost, Prediction
+from sciddiff.guidance.base import PosteriorSampler, Requirements
+from sciddiff.guidance.observation import Observation
+from sciddiff.processes import Process
+from sciddiff.solvers import Schedule, ddim_coefficients
+from sciddiff.state import NoiseSource
+
+
+def systematic_resample(log_w: Tensor, u: float) -> Tensor:
+    """Indices of a systematic resample of normalised weights exp(log_w) with offset u in [0, 1)."""
+    w = torch.softmax(log_w, 0)
+    n = w.shape[0]
+    positions = (u + torch.arange(n, dtype=w.dtype, device=w.device)) / n
+    return torch.searchsorted(torch.cumsum(w, 0), positions).clamp(max=n - 1)
+
+
+def ess(log_w: Tensor) -> float:
+    """Effective sample size (sum w)^2 / sum w^2."""
+    w = torch.softmax(log_w, 0)
+    return float(1.0 / (w**2).sum())
+
+
+class SMC(PosteriorSampler):
+    """Particles move with the ancestral kernel x' = c_x x + c_d D(x) + c_n e, twisted by the Gaussian
+    approximation p_t(y | x) = N(y; A(D(x)), Sigma_y + r_t^2 A A^T), r_t^2 = v s^2 / (v + s^2) (PiGDM's; for a
+    nonlinear operator A A^T is replaced by the identity, as no Jacobian is formed), and are
+    reweighted by p(x'|x) p_t'(y|x') / (q(x'|x) p_t(y|x)); the last weight uses the exact p(y | D(x_N)).
+    Because the weights correct any twisting, the particle approximation converges to the exact posterior as the
+    number of particles grows. ``proposal="twisted"`` shifts the kernel's mean by c_n^2 grad log p_t(y|x) (one
+    VJP per step, TDS); ``proposal="prior"`` uses the untwisted kernel and forward evaluations only.
+    Resampling is systematic when the ESS falls below ``resample_threshold`` times the particle count; the ESS
+    trace is reported. Wu et al., "Practical and Asymptotically Exact Conditional Sampling in Diffusion Models"
+    (2023), arXiv:2306.17775; Cardoso et al., "Monte Carlo guided diffusion for Bayesian linear inverse
+    problems" (2023), arXiv:2308.07983.
+    """
+
+    name = "smc"
+    requirements = Requirements(
+        operator="differentiable", noise=("scalar", "diagonal", "lowrank", "full"), coupling="particles"
+    )
+
+    def __init__(
+        self,
+        proposal: str = "twisted",
+        data_var: float = 1.0,
+        resample_threshold: float = 0.5,
+        n_particles: int | None = None,
+    ) -> None:
+        if proposal not in ("twisted", "prior"):
+            raise ValueError(f"smc proposal must be 'twisted' or 'prior', got {proposal!r}")
+        if not (data_var > 0 and 0 <= resample_threshold <= 1):
+            raise ValueError(
+                f"smc needs data_var > 0 and resample_threshold in [0, 1], got {data_var}, {resample_threshold}"
+            )
+        if n_particles is not None and n_particles < 1:
+            raise ValueError(f"smc needs n_particles >= 1, got {n_particles}")
+        self.proposal, self.data_var, self.threshold, self.n_particles = (
+            proposal,
+            data_var,
+            resample_threshold,
+            n_particles,
+        )
+        if proposal == "prior":
+            self.requirements = Requirements(operator="forward", noise=self.requirements.noise, coupling="particles")
+
+    def run(
+        self,
+        denoiser: Any,
+        process: Process,
+        obs: Observation,
+        x: Tensor,
+        sched: Schedule,
+        cost: Cost,
+        noise: NoiseSource,
+        progress: bool,
+    ) -> tuple[Tensor, dict[str, Any]]:
+        dtype, n = x.dtype, x.shape[0]
+        shape = [1] * (x.dim() - 1)
+        c_x, c_d, c_n = (c.to(dtype) for c in ddim_coefficients(sched, 1.0))
+        a_dense = _rows(obs)  # A A^T (m, m) and Sigma_y (m, m)
+        s2 = torch.exp(-2 * sched.lam).to(dtype).reshape(-1)
+        twist = self.proposal == "twisted"
+        log_w = torch.zeros(n, dtype=dtype, device=x.device)
+        trace, resampled = [], 0
+        d, log_p, grad = self._evaluate(denoiser, x, sched.t[0].to(dtype).expand(n), obs, a_dense, s2[0], twist, cost)
+        for i in range(sched.steps):
+            mean = c_x[i].reshape(-1, *shape) * x + c_d[i].reshape(-1, *shape) * d
+            std = c_n[i].reshape(-1, *shape)
+            shift = std**2 * grad if twist else torch.zeros_like(mean)
+            x_new = mean + shift + std * noise.randn(tuple(x.shape[1:]), dtype)
+            if twist:
+                log_w = log_w + ((x_new - mean - shift) ** 2 - (x_new - mean) ** 2).reshape(n, -1).sum(1) / (
+                    2 * std.reshape(-1) ** 2
+                )
+            t_new = sched.t[i + 1].to(dtype).expand(n)
+            d, log_p_new, grad = self._evaluate(
+                denoiser, x_new, t_new, obs, a_dense, s2[i + 1], twist and i + 1 < sched.steps, cost
+            )
+            log_w, x = log_w + log_p_new - log_p, x_new
+            log_p = log_p_new
+            if i + 1 == sched.steps:
+                log_w = log_w + obs.log_likelihood(d) - log_p
+            trace.append(ess(log_w))
+            if trace[-1] < self.threshold * n and i + 1 < sched.steps:
+                u = float(torch.special.ndtr(noise.randn((), dtype)[0]))
+                idx = systematic_resample(log_w, u)
+                x, d, log_p, grad = x[idx], d[idx], log_p[idx], grad[idx]
+                log_w = torch.zeros_like(log_w)
+                resampled += 1
+        if min(trace) < max(1.5, 0.01 * n):
+            warnings.warn(
+                f"smc: the effective sample size collapsed to {min(trace):.1f} of {n} particles",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return d, {"log_weights": log_w, "ess": torch.tensor(trace), "resampled": resampled}
+
+    def _evaluate(
+        self,
+        denoiser: Any,
+        x: Tensor,
+        t: Tensor,
+        obs: Observation,
+        dense: tuple[Tensor, Tensor],
+        s2: Tensor,
+        with_grad: bool,
+        cost: Cost,
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """D(x), log p_t(y | x) and (optionally) its gradient in x."""
+        aat, cov_y = dense
+        r2 = self.data_var * s2 / (self.data_var + s2)
+        system = cov_y + r2 * aat
+        chol = torch.linalg.cholesky(0.5 * (system + system.T))
+        with torch.enable_grad():
+            xx = x.detach().requires_grad_(with_grad)
+            pred = denoiser(xx, t)
+            d = pred.mean if isinstance(pred, Prediction) else pred
+            resid = obs.residual(d).reshape(x.shape[0], -1)
+            white = torch.linalg.solve_triangular(chol, resid.T, upper=False).T
+            log_p = (
+                -0.5 * (white**2).sum(1)
+                - torch.log(torch.diagonal(chol)).sum()
+                - 0.5 * resid.shape[1] * math.log(2 * math.pi)
+            )
+            grad = torch.zeros_like(x)
+            if with_grad:
+                cost.vjp += 1
+                (grad,) = torch.autograd.grad(log_p.sum(), xx)
+        return d.detach(), log_p.detach(), grad
+
+
+def _rows(obs: Observation) -> tuple[Tensor, Tensor]:
+    """A A^T (the identity for nonlinear operators) and Sigma_y as dense (m, m) matrices."""
+    op = obs.operator
+    eye = torch.eye(op.out_dim, dtype=obs.y.dtype, device=obs.y.device)
+    if op.linear:
+        aat = op(op.adjoint(eye.reshape(op.out_dim, *op.out_shape))).reshape(op.out_dim, -1)
+        eye = 0.5 * (aat + aat.T)
+    return eye, obs.noise.dense().to(obs.y.dtype)
