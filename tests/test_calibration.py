@@ -78,7 +78,7 @@ def test_residual_chi2_distribution() -> None:
     x = torch.randn(4, generator=g, dtype=F64)
     noise = GaussianNoise(torch.tensor(0.2, dtype=F64), shape=(6,))
     chis = []
-    for k in range(2000):
+    for _k in range(2000):
         y = a @ x + 0.2 * torch.randn(6, generator=g, dtype=F64)
         chis.append(residual_chi2(Matrix(a), y, x[None], noise).chi2[0])
     chis = torch.stack(chis)
