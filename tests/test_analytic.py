@@ -291,3 +291,24 @@ def test_flow_map_single_gaussian_closed_form() -> None:
     y_t = m + s_t * torch.randn(4, 3, generator=torch.Generator().manual_seed(20), dtype=F64)
     out = flow_map(ve_denoiser(Gaussian(m, v)), y_t, s_t)
     torch.testing.assert_close(out, m + torch.sqrt(v / (v + s_t**2)) * (y_t - m), rtol=0, atol=1e-8)
+
+
+def test_isotropic_fast_path_matches_general_formulas() -> None:
+    """Mixtures of isotropic components take a fast path; it must agree with the eigenbasis formulas."""
+    g = torch.Generator().manual_seed(11)
+    means = torch.randn(6, 5, generator=g, dtype=F64) * 2
+    variances = torch.rand(6, generator=g, dtype=F64) + 0.05
+    fast = GaussianMixture(torch.rand(6, generator=g, dtype=F64) + 0.3, means, variances)
+    general = GaussianMixture(fast.weights, fast.means, fast.covs)
+    general.isotropic_variances = None
+    assert fast.isotropic_variances is not None
+    x = torch.randn(40, 5, generator=g, dtype=F64) * 3
+    alpha = torch.rand(40, generator=g, dtype=F64) + 0.01
+    sigma = torch.rand(40, generator=g, dtype=F64) + 0.01
+    pf, pg = fast.predict(x, alpha, sigma), general.predict(x, alpha, sigma)
+    v = torch.randn(40, 5, generator=g, dtype=F64)
+    torch.testing.assert_close(pf.mean, pg.mean, atol=1e-12, rtol=0)
+    torch.testing.assert_close(pf.covariance.matvec(v), pg.covariance.matvec(v), atol=1e-12, rtol=0)
+    torch.testing.assert_close(pf.covariance.dense(), pg.covariance.dense(), atol=1e-12, rtol=0)
+    torch.testing.assert_close(pf.covariance.diagonal(), pg.covariance.diagonal(), atol=1e-12, rtol=0)
+    torch.testing.assert_close(fast.log_prob(x), general.log_prob(x), atol=1e-12, rtol=0)

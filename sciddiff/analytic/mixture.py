@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from sciddiff.analytic.isotropic import IsotropicPosterior, log_components
 from sciddiff.denoisers import Prediction
 from sciddiff.processes import Process
 from sciddiff.state import NoiseSource
@@ -97,6 +98,9 @@ class GaussianMixture:
         if (eigvals <= 0).any():
             raise ValueError(f"covariances must be positive definite; smallest eigenvalue {float(eigvals.min()):.3g}")
         self.weights, self.means, self.covs = w / w.sum(), mu, c
+        diag = torch.diagonal(c, dim1=1, dim2=2)
+        iso = bool((c == torch.diag_embed(diag)).all() and (diag == diag[:, :1]).all())
+        self.isotropic_variances = diag[:, 0].clone() if iso else None  # fast path when every S_k = l_k I
         self.eigvals, self.eigvecs = eigvals, eigvecs
         self.event_shape = tuple(event_shape) if event_shape is not None else (d,)
         if math.prod(self.event_shape) != d:
@@ -141,23 +145,35 @@ class GaussianMixture:
             return torch.ones_like(t), torch.zeros_like(t)
         return process.alpha_sigma(t)
 
+    def _log_components(self, x: Tensor, alpha: Tensor, sigma: Tensor) -> Tensor:
+        """log N_k(x) for every sample and component, (B, K)."""
+        if self.isotropic_variances is not None:
+            return log_components(x, self.means, self.isotropic_variances, alpha.to(_F64), sigma.to(_F64))
+        return self._parts(x, alpha, sigma)[2]
+
     def log_prob(self, x: Tensor, process: Process | None = None, t: Tensor | float = 0.0) -> Tensor:
         """log p_t(x) (the data density when ``process`` is None), shape (B,), in x's dtype."""
         flat = self._flat(x)
         alpha, sigma = self._alpha_sigma(process, t, flat.shape[0])
-        _, _, log_n = self._parts(flat, alpha, sigma)
+        log_n = self._log_components(flat, alpha, sigma)
         return torch.logsumexp(torch.log(self.weights) + log_n, dim=1).to(x.dtype)
 
     def responsibilities(self, x: Tensor, process: Process | None = None, t: Tensor | float = 0.0) -> Tensor:
         """p(component k | x_t), shape (B, K)."""
         flat = self._flat(x)
         alpha, sigma = self._alpha_sigma(process, t, flat.shape[0])
-        _, _, log_n = self._parts(flat, alpha, sigma)
+        log_n = self._log_components(flat, alpha, sigma)
         return torch.softmax(torch.log(self.weights) + log_n, dim=1)
 
     def predict(self, x: Tensor, alpha: Tensor, sigma: Tensor) -> Prediction:
         """E[x0 | x_t] and the lazy Cov[x0 | x_t] for per-sample alpha, sigma of shape (B,)."""
         flat = self._flat(x)
+        if self.isotropic_variances is not None:
+            a64, s64 = alpha.to(_F64), sigma.to(_F64)
+            log_n = log_components(flat, self.means, self.isotropic_variances, a64, s64)
+            resp = torch.softmax(torch.log(self.weights) + log_n, dim=1)
+            post = IsotropicPosterior.build(flat, self.means, self.isotropic_variances, a64, s64, resp)
+            return Prediction(post.mean.to(x.dtype).reshape(x.shape), covariance=post)
         z, v, log_n = self._parts(flat, alpha, sigma)
         resp = torch.softmax(torch.log(self.weights) + log_n, dim=1)
         a = alpha.to(_F64).reshape(-1, 1, 1)
