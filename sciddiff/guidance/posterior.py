@@ -97,8 +97,8 @@ def posterior_sample(
     operator: Operator | Tensor,
     y: Tensor,
     noise_std: Any,
-    method: str | Method = "mmps",
-    steps: int = 50,
+    method: str | Method = "smc",
+    steps: int = 100,
     n_samples: int = 1,
     *,
     solver: str | None = None,
@@ -113,8 +113,9 @@ def posterior_sample(
     - ``operator``: a sciddiff operator, or an (m, d) tensor (a dense matrix).
     - ``y``: one observation shaped ``operator.out_shape`` (no batch axis).
     - ``noise_std``: a number, a tensor broadcastable to y, or a noise model object.
-    - ``method``: dps, pigdm, mmps, diffpir (denoiser transforms, integrated by ``solver``, default per method),
-      ddrm, ddnm, reddiff, repaint, enkg, smc (own loops). Options go to the method (e.g. ``n_particles`` for
+    - ``method``: smc (default: asymptotically exact, the best calibrated in BENCHMARKS.md), dps, pigdm, mmps,
+      diffpir (denoiser transforms, integrated by ``solver``, default per method), ddrm, ddnm, reddiff, repaint,
+      enkg (own loops). Options go to the method (e.g. ``n_particles`` for
       smc, which defaults to n_samples; the samples are drawn from the final weighted particles).
     - ``generator``: None, a torch.Generator or an int seed (per-sample streams).
 

@@ -56,7 +56,11 @@ class SMC(PosteriorSampler):
         data_var: float = 1.0,
         resample_threshold: float = 0.5,
         n_particles: int | None = None,
+        twist: str = "auto",
     ) -> None:
+        if twist not in ("auto", "isotropic"):
+            raise ValueError(f"smc twist must be 'auto' or 'isotropic', got {twist!r}")
+        self.twist = twist
         if proposal not in ("twisted", "prior"):
             raise ValueError(f"smc proposal must be 'twisted' or 'prior', got {proposal!r}")
         if not (data_var > 0 and 0 <= resample_threshold <= 1):
@@ -126,6 +130,27 @@ class SMC(PosteriorSampler):
             )
         return d, {"log_weights": log_w, "ess": torch.tensor(trace), "resampled": resampled}
 
+    def _twist_covariance(
+        self, pred: Prediction, obs: Observation, aat: Tensor, cov_y: Tensor, s2: Tensor, b: int
+    ) -> Tensor:
+        """Sigma_y + A C A^T per particle with the denoiser's own Cov[x0 | x_t] when it gives one (exact oracles,
+        linear operators; held constant when differentiating), else Sigma_y + r_t^2 A A^T."""
+        op = obs.operator
+        if pred.covariance is None or not op.linear or self.twist == "isotropic":
+            r2 = self.data_var * s2 / (self.data_var + s2)
+            return (cov_y + r2 * aat).expand(b, -1, -1)
+        m = op.out_dim
+        eye = torch.eye(m, dtype=cov_y.dtype, device=cov_y.device).reshape(m, *op.out_shape)
+        cols = op.adjoint(eye).reshape(m, -1)  # rows are A^T e_j
+        acat = torch.stack(
+            [
+                op(pred.covariance.matvec(cols[j].expand(b, -1).contiguous()).reshape(b, *op.in_shape)).reshape(b, m)
+                for j in range(m)
+            ],
+            dim=-1,
+        )
+        return cov_y + acat.detach()
+
     def _evaluate(
         self,
         denoiser: Any,
@@ -139,20 +164,18 @@ class SMC(PosteriorSampler):
     ) -> tuple[Tensor, Tensor, Tensor]:
         """D(x), log p_t(y | x) and (optionally) its gradient in x."""
         aat, cov_y = dense
-        r2 = self.data_var * s2 / (self.data_var + s2)
-        system = cov_y + r2 * aat
-        chol = torch.linalg.cholesky(0.5 * (system + system.T))
+        b = x.shape[0]
         with torch.enable_grad():
             xx = x.detach().requires_grad_(with_grad)
             pred = denoiser(xx, t)
-            d = pred.mean if isinstance(pred, Prediction) else pred
-            resid = obs.residual(d).reshape(x.shape[0], -1)
-            white = torch.linalg.solve_triangular(chol, resid.T, upper=False).T
-            log_p = (
-                -0.5 * (white**2).sum(1)
-                - torch.log(torch.diagonal(chol)).sum()
-                - 0.5 * resid.shape[1] * math.log(2 * math.pi)
-            )
+            pred = pred if isinstance(pred, Prediction) else Prediction(pred)
+            d = pred.mean
+            resid = obs.residual(d).reshape(b, -1)
+            system = self._twist_covariance(pred, obs, aat, cov_y, s2, b)
+            chol = torch.linalg.cholesky(0.5 * (system + system.transpose(-1, -2)))
+            white = torch.linalg.solve_triangular(chol, resid.unsqueeze(-1), upper=False).squeeze(-1)
+            log_det = torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
+            log_p = -0.5 * (white**2).sum(1) - log_det - 0.5 * resid.shape[1] * math.log(2 * math.pi)
             grad = torch.zeros_like(x)
             if with_grad:
                 cost.vjp += 1
