@@ -36,3 +36,25 @@ def test_demo_writes_netcdf_and_figure(tmp_path: Path) -> None:
     assert scores["dpmpp_2m"]["nfe"] == 10 and 0 < scores["dpmpp_2m"]["flow_map_rms"] < 0.5
     assert math.isnan(scores["em"]["flow_map_rms"])  # no flow map for a stochastic sampler
     assert all(0.5 < s["sliced_w2_over_floor"] < 5 for s in scores.values())
+
+
+def test_calibrate_app_writes_ranks_and_figures(tmp_path: Path) -> None:
+    from sciddiff.train.apps.calibrate import run as calibrate
+
+    with initialize_config_module(config_module="sciddiff.configs", version_base="1.3"):
+        cfg = compose("calibrate", overrides=["n_instances=8", "n_posterior=50", "steps=20", "method=mmps"])
+    summary = calibrate(cfg, tmp_path)
+    data = xr.open_dataset(tmp_path / "calibration.nc")
+    assert data["sbc_rank"].shape == (8, 8) and int(data["sbc_rank"].max()) <= 50
+    assert data.attrs["method"] == "mmps"
+    assert 0 <= summary["coverage_90_hpd"] <= 1 and summary["mean_reduced_chi2"] > 0
+    assert (tmp_path / "sbc.png").exists() and (tmp_path / "coverage.png").exists()
+
+
+def test_readme_posterior_example_runs() -> None:
+    text = (ROOT / "README.md").read_text()
+    code = next(c for c in re.findall(r"```python\n(.*?)```", text, flags=re.S) if "posterior_sample" in c)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert scope["samples"].shape == (500, 8) and scope["info"].cost.nfe == 101
+    assert scope["exact"].n_components == 25

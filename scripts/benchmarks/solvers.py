@@ -180,28 +180,34 @@ def overhead() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=1000, help="samples per method")
+    parser.add_argument("--parts", nargs="*", default=["accuracy", "overhead"], choices=["accuracy", "overhead"])
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    started = time.time()
-    acc, _ = accuracy(args)
-    over = overhead()
-    body = [
-        f"Command: `python scripts/benchmarks/solvers.py --n {args.n} --write`",
-        f"(run {time.strftime('%Y-%m-%d')}, {time.time() - started:.0f} s on 2 CPU cores, torch {torch.__version__})",
-        "",
-        "### Flow-map accuracy against NFE (VP process, beta 0.1 to 20)",
-        "",
-        *acc,
-        "### Per-step overhead (identity network)",
-        "",
-        *over,
-        "",
-    ]
-    text = "\n".join(body)
-    print(text)
-    if args.write:
-        replace_section(ROOT / "BENCHMARKS.md", "solvers", "## Solvers: accuracy against NFE on exact mixtures", text)
+    for part in args.parts:
+        started = time.time()
+        if part == "accuracy":
+            lines, _ = accuracy(args)
+            title = "### Solvers: flow-map accuracy against NFE on exact mixtures (VP, beta 0.1 to 20)"
+        else:
+            lines = [
+                *overhead(),
+                "",
+                "diffusers' figure times `scheduler.step` alone; sciddiff's marginal figure is its "
+                "whole loop per extra step (denoiser wrapper, checks and update).",
+            ]
+            title = "### Solvers: per-step overhead with an identity network (float32, median of 7)"
+        body = [
+            f"Command: `python scripts/benchmarks/solvers.py --n {args.n} --parts {part} --write`",
+            f"(run {time.strftime('%Y-%m-%d')}, {time.time() - started:.0f} s on 2 CPU cores, torch {torch.__version__})",
+            "",
+            *lines,
+            "",
+        ]
+        text = "\n".join(body)
+        print(text)
+        if args.write:
+            replace_section(ROOT / "BENCHMARKS.md", f"solvers-{part}", title, text)
 
 
 if __name__ == "__main__":
