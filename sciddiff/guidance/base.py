@@ -12,9 +12,11 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from torch import Tensor
+
 from sciddiff.denoisers import Cost
+from sciddiff.guidance.loop import Loop
 from sciddiff.processes import Process
-from sciddiff.state import State
 
 OPERATOR_LEVELS = ("forward", "differentiable", "linear", "svd")
 NOISE_KINDS = ("scalar", "diagonal", "lowrank", "full", "poisson")
@@ -57,15 +59,5 @@ class PosteriorSampler(Method):
     """Owns its sampling loop."""
 
     @abstractmethod
-    def run(
-        self,
-        denoiser: Any,
-        process: Process,
-        observation: Any,
-        x: State,
-        grid: Any,
-        cost: Cost,
-        generator: Any,
-        progress: bool,
-    ) -> tuple[State, dict[str, Any]]:
-        """Posterior samples from x at the first grid time, and diagnostics (e.g. an ESS trace)."""
+    def run(self, loop: Loop) -> tuple[Tensor, dict[str, Any]]:
+        """Posterior samples from ``loop.x`` at the first grid time, and diagnostics (e.g. an ESS trace)."""

@@ -7,13 +7,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from sciddiff.denoisers import Cost, Prediction
 from sciddiff.guidance.base import PosteriorSampler, Requirements
-from sciddiff.guidance.observation import Observation
+from sciddiff.guidance.loop import Loop
 from sciddiff.guidance.spectral import Spectral
-from sciddiff.processes import Process
-from sciddiff.solvers import Schedule
-from sciddiff.state import NoiseSource
 
 
 class DDNM(PosteriorSampler):
@@ -28,32 +24,17 @@ class DDNM(PosteriorSampler):
     name = "ddnm"
     requirements = Requirements(operator="svd", noise=("scalar",), zero_noise=True)
 
-    def run(
-        self,
-        denoiser: Any,
-        process: Process,
-        obs: Observation,
-        x: Tensor,
-        sched: Schedule,
-        cost: Cost,
-        noise: NoiseSource,
-        progress: bool,
-    ) -> tuple[Tensor, dict[str, Any]]:
-        op, dtype, b = obs.operator, x.dtype, x.shape[0]
-        sp = Spectral.of(obs, dtype)
-        s = torch.exp(-sched.lam).to(dtype)
-        alpha, t = sched.alpha.to(dtype), sched.t.to(dtype)
-        shape = [1] * (x.dim() - 1)
-        z = op.v_t(x / alpha[0].reshape(-1, *shape))
-        for i in range(sched.steps + 1):
-            pred = denoiser(alpha[i].reshape(-1, *shape) * op.v(z), t[i].expand(b))
-            x0 = op.v_t(pred.mean if isinstance(pred, Prediction) else pred)
-            s_cur = s[i].unsqueeze(1)
-            s_next = s[i + 1].unsqueeze(1) if i < sched.steps else torch.zeros_like(s_cur)
+    def run(self, loop: Loop) -> tuple[Tensor, dict[str, Any]]:
+        op, dtype = loop.obs.operator, loop.dtype
+        sp = Spectral.of(loop.obs, dtype)
+        z = op.v_t(loop.x / loop.per_sample(loop.table("alpha")[0]))
+        for i in range(loop.steps + 1):
+            x0 = loop.spectral_denoise(z, i)
+            s_cur, s_next = loop.levels(i)
             full = s_next * torch.sqrt((1 - (s_next / s_cur) ** 2).clamp_min(0))
             lam = torch.where(sp.noise > 0, (full / sp.noise.clamp_min(torch.finfo(dtype).tiny)).clamp(max=1.0), 1.0)
             lam = torch.where(sp.observed, lam, torch.zeros_like(lam))
             x0_hat = x0 + lam * (sp.y_bar - x0)
             fresh = torch.sqrt((full**2 - (lam * torch.where(sp.observed, sp.noise, 0.0)) ** 2).clamp_min(0))
-            z = x0_hat + (s_next / s_cur) ** 2 * (z - x0_hat) + fresh * noise.randn((op.in_dim,), dtype)
+            z = x0_hat + (s_next / s_cur) ** 2 * (z - x0_hat) + fresh * loop.randn(flat=True)
         return op.v(z), {}

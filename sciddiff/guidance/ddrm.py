@@ -7,17 +7,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from sciddiff.denoisers import Cost, Prediction
 from sciddiff.guidance.base import PosteriorSampler, Requirements
-from sciddiff.guidance.observation import Observation
+from sciddiff.guidance.loop import Loop
 from sciddiff.guidance.spectral import Spectral
-from sciddiff.processes import Process
-from sciddiff.solvers import Schedule
-from sciddiff.state import NoiseSource
-
-
-def _mean(out: Any) -> Tensor:
-    return out.mean if isinstance(out, Prediction) else out
 
 
 class DDRM(PosteriorSampler):
@@ -38,31 +30,15 @@ class DDRM(PosteriorSampler):
             raise ValueError(f"ddrm needs eta and eta_b in [0, 1], got {eta}, {eta_b}")
         self.eta, self.eta_b = eta, eta_b
 
-    def run(
-        self,
-        denoiser: Any,
-        process: Process,
-        obs: Observation,
-        x: Tensor,
-        sched: Schedule,
-        cost: Cost,
-        noise: NoiseSource,
-        progress: bool,
-    ) -> tuple[Tensor, dict[str, Any]]:
-        op, dtype, b = obs.operator, x.dtype, x.shape[0]
-        sp = Spectral.of(obs, dtype)
-        s = torch.exp(-sched.lam).to(dtype)  # (N+1, B|1)
-        alpha, t = sched.alpha.to(dtype), sched.t.to(dtype)
-        eps = op.v_t(x / (sched.sigma[0].to(dtype).reshape(-1, *[1] * (x.dim() - 1))))
-        s0 = s[0].unsqueeze(1)
+    def run(self, loop: Loop) -> tuple[Tensor, dict[str, Any]]:
+        op = loop.obs.operator
+        sp = Spectral.of(loop.obs, loop.dtype)
+        eps = op.v_t(loop.x / loop.per_sample(loop.table("sigma")[0]))
+        s0, _ = loop.levels(0)
         start_obs = sp.observed & (s0 > sp.noise)
         z = torch.where(start_obs, sp.y_bar + torch.sqrt((s0**2 - sp.noise**2).clamp_min(0)) * eps, s0 * eps)
-        for i in range(sched.steps + 1):
-            x_t = alpha[i].reshape(-1, *[1] * (x.dim() - 1)) * op.v(z)
-            x0 = op.v_t(_mean(denoiser(x_t, t[i].expand(b))))
-            s_cur = s[i].unsqueeze(1)
-            s_next = s[i + 1].unsqueeze(1) if i < sched.steps else torch.zeros_like(s_cur)
-            z = self._step(z, x0, sp, s_cur, s_next, noise.randn((op.in_dim,), dtype))
+        for i in range(loop.steps + 1):
+            z = self._step(z, loop.spectral_denoise(z, i), sp, *loop.levels(i), loop.randn(flat=True))
         return op.v(z), {}
 
     def _step(self, z: Tensor, x0: Tensor, sp: Spectral, s: Tensor, s_next: Tensor, e: Tensor) -> Tensor:

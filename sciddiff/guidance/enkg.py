@@ -7,12 +7,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from sciddiff.denoisers import Cost, Prediction
 from sciddiff.guidance.base import PosteriorSampler, Requirements
+from sciddiff.guidance.loop import Loop
 from sciddiff.guidance.observation import Observation
-from sciddiff.processes import Process
-from sciddiff.solvers import Schedule, ddim_coefficients
-from sciddiff.state import NoiseSource
+from sciddiff.solvers import ddim_coefficients
 
 
 def ensemble_regression(inputs: Tensor, outputs: Tensor, ridge: float = 1e-8) -> Tensor:
@@ -50,35 +48,21 @@ class EnKG(PosteriorSampler):
             raise ValueError(f"enkg needs eta in [0, 1], got {eta}")
         self.eta, self.ridge = eta, ridge
 
-    def run(
-        self,
-        denoiser: Any,
-        process: Process,
-        obs: Observation,
-        x: Tensor,
-        sched: Schedule,
-        cost: Cost,
-        noise: NoiseSource,
-        progress: bool,
-    ) -> tuple[Tensor, dict[str, Any]]:
-        dtype, b = x.dtype, x.shape[0]
+    def run(self, loop: Loop) -> tuple[Tensor, dict[str, Any]]:
+        dtype, b, obs, sched, x = loop.dtype, loop.batch, loop.obs, loop.sched, loop.x
         if b < 2:
             raise ValueError(f"enkg needs an ensemble of at least 2 members (n_samples >= 2), got {b}")
         c_x, c_d, c_n = (c.to(dtype) for c in ddim_coefficients(sched, self.eta))
-        shape = [1] * (x.dim() - 1)
         cov_y = obs.noise.dense().to(dtype)
         y = obs.y.reshape(-1).to(dtype)
-        for i in range(sched.steps + 1):
-            t = sched.t[i].to(dtype).expand(b)
-            pred = denoiser(x, t)
-            d = pred.mean if isinstance(pred, Prediction) else pred
-            d = self._guide(x, d, obs, cov_y, y, float((sched.sigma[i] ** 2 / sched.alpha[i]).max()), b)
-            if i == sched.steps:
-                return d, {}
-            x = c_x[i].reshape(-1, *shape) * x + c_d[i].reshape(-1, *shape) * d
-            if self.eta > 0:
-                x = x + c_n[i].reshape(-1, *shape) * noise.randn(tuple(x.shape[1:]), dtype)
-        raise AssertionError("unreachable")
+        for i in range(loop.steps + 1):
+            scale = float((sched.sigma[i] ** 2 / sched.alpha[i]).max())
+            d = self._guide(x, loop.denoise(x, i), obs, cov_y, y, scale, b)
+            if i < loop.steps:
+                x = loop.per_sample(c_x[i]) * x + loop.per_sample(c_d[i]) * d
+                if self.eta > 0:
+                    x = x + loop.per_sample(c_n[i]) * loop.randn()
+        return d, {}
 
     def _guide(self, x: Tensor, d: Tensor, obs: Observation, cov_y: Tensor, y: Tensor, scale: float, b: int) -> Tensor:
         y_pred = obs.forward(d).reshape(b, -1)

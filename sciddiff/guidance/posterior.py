@@ -17,6 +17,7 @@ from sciddiff.guidance.ddrm import DDRM
 from sciddiff.guidance.diffpir import DiffPIR
 from sciddiff.guidance.dps import DPS
 from sciddiff.guidance.enkg import EnKG
+from sciddiff.guidance.loop import Loop
 from sciddiff.guidance.mmps import MMPS
 from sciddiff.guidance.observation import Observation
 from sciddiff.guidance.pigdm import PiGDM
@@ -35,7 +36,8 @@ METHODS: dict[str, type[Method]] = {
 
 @dataclass
 class PosteriorInfo:
-    """Cost (network evaluations, VJPs, JVPs, operator calls), per-sample NFE, ESS trace, warnings, timing."""
+    """Cost (batched network evaluations, VJPs, JVPs, operator calls), evaluations per returned sample (for
+    particles: all particles' evaluations over the samples drawn), ESS trace, warnings, timing."""
 
     method: str
     cost: Cost
@@ -165,9 +167,8 @@ def posterior_sample(
         else:
             assert isinstance(m, PosteriorSampler)
             sched = Schedule.build(process, build_grid(process, steps, grid, 1, x.device))
-            out, diag = m.run(
-                counted, process, obs, x, sched, cost, NoiseSource.of(loop_seed, batch, x.device), progress
-            )
+            noise_source = NoiseSource.of(loop_seed, batch, x.device)
+            out, diag = m.run(Loop(counted, process, obs, x, sched, cost, noise_source, progress))
         if isinstance(m, SMC):
             out = _draw(out, diag["log_weights"], n_samples, loop_seed)
         _check_residuals(op, y, noise, out, kind)
@@ -177,7 +178,7 @@ def posterior_sample(
     info = PosteriorInfo(
         m.name,
         cost,
-        cost.nfe * 1.0 / n_samples if m.requirements.coupling == "independent" else cost.nfe * batch / n_samples,
+        cost.nfe * batch / n_samples if m.requirements.coupling == "particles" else float(cost.nfe),
         time.perf_counter() - start,
         diag.get("ess"),
         caught,

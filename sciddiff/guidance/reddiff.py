@@ -7,12 +7,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from sciddiff.denoisers import Cost, Prediction
 from sciddiff.guidance.base import PosteriorSampler, Requirements
-from sciddiff.guidance.observation import Observation
-from sciddiff.processes import Process
-from sciddiff.solvers import Schedule
-from sciddiff.state import NoiseSource
+from sciddiff.guidance.loop import Loop
 
 
 class REDDiff(PosteriorSampler):
@@ -33,27 +29,15 @@ class REDDiff(PosteriorSampler):
             raise ValueError(f"reddiff needs lam >= 0 and lr > 0, got lam={lam}, lr={lr}")
         self.lam, self.lr = lam, lr
 
-    def run(
-        self,
-        denoiser: Any,
-        process: Process,
-        obs: Observation,
-        x: Tensor,
-        sched: Schedule,
-        cost: Cost,
-        noise: NoiseSource,
-        progress: bool,
-    ) -> tuple[Tensor, dict[str, Any]]:
-        dtype, b = x.dtype, x.shape[0]
-        shape = [1] * (x.dim() - 1)
-        alpha, sigma, t = (c.to(dtype) for c in (sched.alpha, sched.sigma, sched.t))
-        mu = (x / sigma[0].reshape(-1, *shape)).detach().requires_grad_(True)  # a standard-normal start
+    def run(self, loop: Loop) -> tuple[Tensor, dict[str, Any]]:
+        obs = loop.obs
+        alpha, sigma = loop.table("alpha"), loop.table("sigma")
+        mu = (loop.x / loop.per_sample(sigma[0])).detach().requires_grad_(True)  # a standard-normal start
         opt = torch.optim.Adam([mu], lr=self.lr)
-        for i in range(sched.steps):
-            a, s = alpha[i + 1].reshape(-1, *shape), sigma[i + 1].reshape(-1, *shape)
+        for i in range(1, loop.steps + 1):
             with torch.no_grad():
-                pred = denoiser(a * mu + s * noise.randn(tuple(x.shape[1:]), dtype), t[i + 1].expand(b))
-                d = pred.mean if isinstance(pred, Prediction) else pred
+                x_t = loop.per_sample(alpha[i]) * mu + loop.per_sample(sigma[i]) * loop.randn()
+                d = loop.denoise(x_t, i)
             opt.zero_grad()
             mu_d = mu.detach()
             data_grad = -obs.operator.vjp(mu_d, obs.precision(obs.residual(mu_d)))

@@ -9,12 +9,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from sciddiff.denoisers import Cost, Prediction
+from sciddiff.denoisers import Prediction, predict
 from sciddiff.guidance.base import PosteriorSampler, Requirements
+from sciddiff.guidance.loop import Loop
 from sciddiff.guidance.observation import Observation
-from sciddiff.processes import Process
-from sciddiff.solvers import Schedule, ddim_coefficients
-from sciddiff.state import NoiseSource
+from sciddiff.solvers import ddim_coefficients
 
 
 def systematic_resample(log_w: Tensor, u: float) -> Tensor:
@@ -78,56 +77,38 @@ class SMC(PosteriorSampler):
         if proposal == "prior":
             self.requirements = Requirements(operator="forward", noise=self.requirements.noise, coupling="particles")
 
-    def run(
-        self,
-        denoiser: Any,
-        process: Process,
-        obs: Observation,
-        x: Tensor,
-        sched: Schedule,
-        cost: Cost,
-        noise: NoiseSource,
-        progress: bool,
-    ) -> tuple[Tensor, dict[str, Any]]:
-        dtype, n = x.dtype, x.shape[0]
-        shape = [1] * (x.dim() - 1)
-        c_x, c_d, c_n = (c.to(dtype) for c in ddim_coefficients(sched, 1.0))
-        a_dense = _rows(obs)  # A A^T (m, m) and Sigma_y (m, m)
-        s2 = torch.exp(-2 * sched.lam).to(dtype).reshape(-1)
+    def run(self, loop: Loop) -> tuple[Tensor, dict[str, Any]]:
+        dtype, n, obs, x = loop.dtype, loop.batch, loop.obs, loop.x
+        c_x, c_d, c_n = (c.to(dtype) for c in ddim_coefficients(loop.sched, 1.0))
+        dense = _rows(obs)  # A A^T (m, m) and Sigma_y (m, m)
+        s2 = (loop.table("s") ** 2).reshape(-1)
         twist = self.proposal == "twisted"
         log_w = torch.zeros(n, dtype=dtype, device=x.device)
         trace, resampled = [], 0
-        d, log_p, grad = self._evaluate(denoiser, x, sched.t[0].to(dtype).expand(n), obs, a_dense, s2[0], twist, cost)
-        for i in range(sched.steps):
-            mean = c_x[i].reshape(-1, *shape) * x + c_d[i].reshape(-1, *shape) * d
-            std = c_n[i].reshape(-1, *shape)
+        d, log_p, grad = self._evaluate(loop, x, 0, dense, s2[0], twist)
+        for i in range(loop.steps):
+            mean = loop.per_sample(c_x[i]) * x + loop.per_sample(c_d[i]) * d
+            std = loop.per_sample(c_n[i])
             shift = std**2 * grad if twist else torch.zeros_like(mean)
-            x_new = mean + shift + std * noise.randn(tuple(x.shape[1:]), dtype)
+            x_new = mean + shift + std * loop.randn()
             if twist:
-                log_w = log_w + ((x_new - mean - shift) ** 2 - (x_new - mean) ** 2).reshape(n, -1).sum(1) / (
-                    2 * std.reshape(-1) ** 2
-                )
-            t_new = sched.t[i + 1].to(dtype).expand(n)
-            d, log_p_new, grad = self._evaluate(
-                denoiser, x_new, t_new, obs, a_dense, s2[i + 1], twist and i + 1 < sched.steps, cost
-            )
-            log_w, x = log_w + log_p_new - log_p, x_new
-            log_p = log_p_new
-            if i + 1 == sched.steps:
+                moved = (x_new - mean - shift) ** 2 - (x_new - mean) ** 2
+                log_w = log_w + moved.reshape(n, -1).sum(1) / (2 * std.reshape(-1) ** 2)
+            last = i + 1 == loop.steps
+            d, log_p_new, grad = self._evaluate(loop, x_new, i + 1, dense, s2[i + 1], twist and not last)
+            log_w, x, log_p = log_w + log_p_new - log_p, x_new, log_p_new
+            if last:
                 log_w = log_w + obs.log_likelihood(d) - log_p
             trace.append(ess(log_w))
-            if trace[-1] < self.threshold * n and i + 1 < sched.steps:
-                u = float(torch.special.ndtr(noise.randn((), dtype)[0]))
+            if trace[-1] < self.threshold * n and not last:
+                u = float(torch.special.ndtr(loop.noise.randn((), dtype)[0]))
                 idx = systematic_resample(log_w, u)
                 x, d, log_p, grad = x[idx], d[idx], log_p[idx], grad[idx]
                 log_w = torch.zeros_like(log_w)
                 resampled += 1
         if min(trace) < max(1.5, 0.01 * n):
-            warnings.warn(
-                f"smc: the effective sample size collapsed to {min(trace):.1f} of {n} particles",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+            msg = f"smc: the effective sample size collapsed to {min(trace):.1f} of {n} particles"
+            warnings.warn(msg, RuntimeWarning, stacklevel=3)
         return d, {"log_weights": log_w, "ess": torch.tensor(trace), "resampled": resampled}
 
     def _twist_covariance(
@@ -152,33 +133,24 @@ class SMC(PosteriorSampler):
         return cov_y + acat.detach()
 
     def _evaluate(
-        self,
-        denoiser: Any,
-        x: Tensor,
-        t: Tensor,
-        obs: Observation,
-        dense: tuple[Tensor, Tensor],
-        s2: Tensor,
-        with_grad: bool,
-        cost: Cost,
+        self, loop: Loop, x: Tensor, i: int, dense: tuple[Tensor, Tensor], s2: Tensor, with_grad: bool
     ) -> tuple[Tensor, Tensor, Tensor]:
         """D(x), log p_t(y | x) and (optionally) its gradient in x."""
         aat, cov_y = dense
         b = x.shape[0]
         with torch.enable_grad():
             xx = x.detach().requires_grad_(with_grad)
-            pred = denoiser(xx, t)
-            pred = pred if isinstance(pred, Prediction) else Prediction(pred)
+            pred = predict(loop.denoiser, xx, loop.table("t")[i].expand(b))
             d = pred.mean
-            resid = obs.residual(d).reshape(b, -1)
-            system = self._twist_covariance(pred, obs, aat, cov_y, s2, b)
+            resid = loop.obs.residual(d).reshape(b, -1)
+            system = self._twist_covariance(pred, loop.obs, aat, cov_y, s2, b)
             chol = torch.linalg.cholesky(0.5 * (system + system.transpose(-1, -2)))
             white = torch.linalg.solve_triangular(chol, resid.unsqueeze(-1), upper=False).squeeze(-1)
             log_det = torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
             log_p = -0.5 * (white**2).sum(1) - log_det - 0.5 * resid.shape[1] * math.log(2 * math.pi)
             grad = torch.zeros_like(x)
             if with_grad:
-                cost.vjp += 1
+                loop.cost.vjp += 1
                 (grad,) = torch.autograd.grad(log_p.sum(), xx)
         return d.detach(), log_p.detach(), grad
 
