@@ -326,3 +326,46 @@ def test_mask_operator_inpainting_with_repaint_and_ddnm() -> None:
         assert torch.allclose(xs[:, mask], y.expand(2000, 2), atol=1e-6)
         spread = torch.diagonal(post.covs[0])[~mask].sqrt()
         assert ((xs[:, ~mask].mean(0) - post.means[0][~mask]).abs() < 0.25 * spread).all(), method
+
+
+def test_classifier_guidance_gives_the_class_conditional_denoiser() -> None:
+    """With the exact classifier p(k | x_t) of a mixture, guidance at scale 1 is E[x0 | x_t, k] exactly."""
+    from sciddiff.guidance import ClassifierGuidance
+
+    mix = GaussianMixture(
+        torch.tensor([0.3, 0.7]),
+        torch.tensor([[-1.0, 0.5], [1.0, -0.5]], dtype=F64),
+        torch.tensor([[[0.5, 0.1], [0.1, 0.3]], [[0.4, 0.0], [0.0, 0.6]]], dtype=F64),
+    )
+    process = EDM()
+
+    def log_classifier(x: Tensor, t: Tensor, label: int) -> Tensor:
+        return torch.log(mix.responsibilities(x, process, t)[:, label])
+
+    guided = ClassifierGuidance(mix.denoiser(process), process, log_classifier)
+    x = torch.randn(5, 2, dtype=F64, generator=torch.Generator().manual_seed(0)) * 2
+    t = torch.tensor([0.05, 0.3, 1.0, 3.0, 20.0], dtype=F64)
+    for k in (0, 1):
+        component = Gaussian(mix.means[k], mix.covs[k]).denoiser(process)
+        torch.testing.assert_close(guided(x, t, label=k), component(x, t).mean, atol=1e-9, rtol=0)
+
+
+def test_classifier_free_guidance_interpolates_and_extrapolates() -> None:
+    from sciddiff.guidance import ClassifierFreeGuidance
+
+    mix = GaussianMixture(torch.tensor([0.5, 0.5]), torch.tensor([[-1.0], [2.0]], dtype=F64), torch.tensor([0.2, 0.3]))
+    process = VP()
+    calls = []
+
+    def denoiser(x: Tensor, t: Tensor, label: int | None = None) -> Tensor:
+        calls.append(label)
+        model = mix if label is None else Gaussian(mix.means[label], mix.covs[label])
+        return model.denoiser(process)(x, t).mean
+
+    x, t = torch.randn(4, 1, dtype=F64), torch.full((4,), 0.4, dtype=F64)
+    cond, uncond = denoiser(x, t, label=1), denoiser(x, t)
+    for w in (0.0, 1.0, 3.0):
+        calls.clear()
+        out = ClassifierFreeGuidance(denoiser, w, {"label": None})(x, t, label=1)
+        torch.testing.assert_close(out, uncond + w * (cond - uncond), atol=1e-12, rtol=0)
+        assert calls == ([None] if w == 0.0 else [None, 1])

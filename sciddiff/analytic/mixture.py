@@ -218,8 +218,10 @@ class GaussianMixture:
         uniform = torch.special.ndtr(u[:, 0])
         cdf = torch.cumsum(self.weights, 0)
         comp = torch.searchsorted(cdf, uniform.clamp(max=float(cdf[-1]) - 1e-12)).clamp(max=self.n_components - 1)
-        scale = self.eigvecs[comp] * self.eigvals[comp].sqrt()[:, None, :]
-        x = self.means[comp] + torch.einsum("bde,be->bd", scale, u[:, 1:])
+        x = self.means[comp].clone()
+        for k in torch.unique(comp).tolist():  # one (n_k, d) x (d, d) product per component, no (n, d, d) copies
+            rows = comp == k
+            x[rows] += (u[rows, 1:] * self.eigvals[k].sqrt()) @ self.eigvecs[k].T
         x = x.to(dtype).reshape(n, *self.event_shape)
         return (x, comp) if return_components else x
 

@@ -36,7 +36,8 @@ class ClassifierFreeGuidance:
 class ClassifierGuidance:
     """E[x0 | x_t, c] ~ D(x_t) + scale (sigma^2/alpha) grad_{x_t} log p(c | x_t), for any differentiable
     log-likelihood ``log_likelihood(x_t, t, **cond) -> (B,)`` (a classifier's log-probability or a regressor's
-    Gaussian log-likelihood). Dhariwal & Nichol, "Diffusion Models Beat GANs on Image Synthesis" (2021),
+    Gaussian log-likelihood). The condition keywords go to the log-likelihood only; the denoiser is the
+    unconditional model. Dhariwal & Nichol, "Diffusion Models Beat GANs on Image Synthesis" (2021),
     arXiv:2105.05233.
     """
 
@@ -44,7 +45,7 @@ class ClassifierGuidance:
         self.denoiser, self.process, self.log_likelihood, self.scale = denoiser, process, log_likelihood, float(scale)
 
     def __call__(self, x_t: Tensor, t: Tensor, **cond: Any) -> Tensor:
-        d = _mean(self.denoiser(x_t, t, **cond))
+        d = _mean(self.denoiser(x_t, t))
         with torch.enable_grad():
             x = x_t.detach().requires_grad_(True)
             (grad,) = torch.autograd.grad(self.log_likelihood(x, t, **cond).sum(), x)

@@ -60,6 +60,7 @@ class SMC(PosteriorSampler):
         if twist not in ("auto", "isotropic"):
             raise ValueError(f"smc twist must be 'auto' or 'isotropic', got {twist!r}")
         self.twist = twist
+        self.max_exact_rows = 64
         if proposal not in ("twisted", "prior"):
             raise ValueError(f"smc proposal must be 'twisted' or 'prior', got {proposal!r}")
         if not (data_var > 0 and 0 <= resample_threshold <= 1):
@@ -114,12 +115,13 @@ class SMC(PosteriorSampler):
     def _twist_covariance(
         self, pred: Prediction, obs: Observation, aat: Tensor, cov_y: Tensor, s2: Tensor, b: int
     ) -> Tensor:
-        """Sigma_y + A C A^T per particle with the denoiser's own Cov[x0 | x_t] when it gives one (exact oracles,
-        linear operators; held constant when differentiating), else Sigma_y + r_t^2 A A^T."""
+        """Sigma_y + A C A^T, shaped (B, m, m) or (1, m, m) when shared, with the denoiser's own Cov[x0 | x_t] when it gives one (exact oracles,
+        linear operators with at most ``max_exact_rows`` rows, as it costs one covariance product per row; held
+        constant when differentiating), else Sigma_y + r_t^2 A A^T."""
         op = obs.operator
-        if pred.covariance is None or not op.linear or self.twist == "isotropic":
+        if pred.covariance is None or not op.linear or self.twist == "isotropic" or op.out_dim > self.max_exact_rows:
             r2 = self.data_var * s2 / (self.data_var + s2)
-            return (cov_y + r2 * aat).expand(b, -1, -1)
+            return (cov_y + r2 * aat).unsqueeze(0)  # shared by all particles: one factorisation
         m = op.out_dim
         eye = torch.eye(m, dtype=cov_y.dtype, device=cov_y.device).reshape(m, *op.out_shape)
         cols = op.adjoint(eye).reshape(m, -1)  # rows are A^T e_j
@@ -145,7 +147,10 @@ class SMC(PosteriorSampler):
             resid = loop.obs.residual(d).reshape(b, -1)
             system = self._twist_covariance(pred, loop.obs, aat, cov_y, s2, b)
             chol = torch.linalg.cholesky(0.5 * (system + system.transpose(-1, -2)))
-            white = torch.linalg.solve_triangular(chol, resid.unsqueeze(-1), upper=False).squeeze(-1)
+            if chol.shape[0] == 1:  # one factor for all particles: a single (m, m) x (m, B) solve
+                white = torch.linalg.solve_triangular(chol[0], resid.T, upper=False).T
+            else:
+                white = torch.linalg.solve_triangular(chol, resid.unsqueeze(-1), upper=False).squeeze(-1)
             log_det = torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
             log_p = -0.5 * (white**2).sum(1) - log_det - 0.5 * resid.shape[1] * math.log(2 * math.pi)
             grad = torch.zeros_like(x)

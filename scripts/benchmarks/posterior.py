@@ -1,7 +1,8 @@
 """Calibration benchmark: posterior sampling against closed-form mixture posteriors, sciddiff beside anchors.
 
 Problems: Gaussian-mixture priors (a 25-mode grid in d = 8 and 80; random anisotropic 5-component mixtures in
-d = 8) with random linear operators of d_y in {1, 2, 4} rows and sorted singular values, noise std 0.1, so the
+d = 8) with random linear operators of d_y in {1, 2, 4} rows and sorted singular values, and a 4-template
+mixture of 32x32 fields with masking, blur and partial-Fourier operators (SVD fast paths); noise std 0.1, so the
 posterior is a Gaussian mixture in closed form. Per method and instance, M posterior samples give:
 - sliced W2 (256 projections) to M exact posterior samples, divided by the two-sample floor;
 - mode-weight total variation minus that of M exact samples (modes assigned by posterior responsibility);
@@ -33,7 +34,7 @@ from sciddiff.analytic import ve_denoiser  # noqa: E402
 from sciddiff.calibration import mode_weights, sliced_wasserstein, total_variation  # noqa: E402
 from sciddiff.processes import VP  # noqa: E402
 from scripts.benchmarks.markdown import replace_section, table  # noqa: E402
-from scripts.benchmarks.posterior_problems import NOISE_STD, digits, hpd_level, instance  # noqa: E402
+from scripts.benchmarks.posterior_problems import NOISE_STD, digits, field_instance, hpd_level, instance  # noqa: E402
 
 F64 = torch.float64
 PROCESS = VP()
@@ -52,7 +53,8 @@ def anchors() -> dict:
 def run_method(name: str, inst: object, m: int, steps: int, seed: int, anchor_fns: dict) -> dict:
     start = time.perf_counter()
     if name in anchor_fns:
-        res = anchor_fns[name](ve_denoiser(inst.prior), inst.matrix, inst.y, NOISE_STD, m, steps, seed)
+        dense = inst.matrix if isinstance(inst.matrix, torch.Tensor) else inst.matrix.dense()
+        res = anchor_fns[name](ve_denoiser(inst.prior), dense, inst.y.reshape(-1), NOISE_STD, m, steps, seed)
         return {
             "samples": res.samples,
             "nfe": res.nfe / m if res.nfe > m else res.nfe,
@@ -86,6 +88,7 @@ def run_method(name: str, inst: object, m: int, steps: int, seed: int, anchor_fn
 
 def metrics(inst: object, xs: torch.Tensor, exact_a: torch.Tensor, floor: float, tv_exact: float) -> dict:
     post = inst.posterior
+    xs = xs.reshape(xs.shape[0], -1)
     w = mode_weights(xs, post.responsibilities(xs))
     return {
         "sw": sliced_wasserstein(xs, exact_a) / floor,
@@ -102,7 +105,12 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--methods", nargs="*", default=None)
-    parser.add_argument("--families", nargs="*", default=["grid:8", "anisotropic:8", "grid:80"])
+    parser.add_argument(
+        "--families",
+        nargs="*",
+        default=["grid:8", "anisotropic:8", "grid:80", "fields:mask", "fields:blur", "fields:fourier"],
+    )
+    parser.add_argument("--instances-fields", type=int, default=3, help="instances per 32x32 field problem")
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--section", default="posterior", help="BENCHMARKS.md section key to write")
     parser.add_argument("--no-anchors", action="store_true")
@@ -114,12 +122,12 @@ def main() -> None:
     acc: dict = defaultdict(lambda: defaultdict(list))
     for fam in args.families:
         family, dim = fam.split(":")
-        dim = int(dim)
-        n_inst = args.instances if dim <= 8 else args.instances_80
-        for m in (1, 2, 4):
+        fields = family == "fields"
+        n_inst = args.instances_fields if fields else (args.instances if int(dim) <= 8 else args.instances_80)
+        for m in (None,) if fields else (1, 2, 4):
             key = (family, dim, m)
             for i in range(n_inst):
-                inst = instance(family, dim, m, i)
+                inst = field_instance(dim, i) if fields else instance(family, int(dim), m, i)
                 exact_a = inst.posterior.sample(args.samples, generator=10 * i + 1, dtype=F64)
                 exact_b = inst.posterior.sample(args.samples, generator=10 * i + 2, dtype=F64)
                 floor = sliced_wasserstein(exact_a, exact_b)
