@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Sequence
 
 from torch import Tensor
@@ -31,5 +32,6 @@ class FlatGaussian(GaussianNoiseModel):
             self.validate(event_shape)
         return self._dense()
 
+    @abstractmethod
     def _dense(self) -> Tensor:
-        raise NotImplementedError
+        """The (d, d) covariance matrix."""
