@@ -492,6 +492,7 @@ def time_step_overhead(
             "EulerDiscreteScheduler",
             {"use_karras_sigmas": True, "final_sigmas_type": "zero"},
         ),
+        "UniPC-2 (karras)": ("UniPCMultistepScheduler", {**_KARRAS_ZERO, "solver_order": 2}),
     }
     timings: dict[str, float] = {}
     for label, (cls_name, config) in schedulers.items():

@@ -154,7 +154,7 @@ def accuracy(args: argparse.Namespace) -> tuple[list[str], dict]:
 
 
 def overhead() -> list[str]:
-    """Per-step cost with an identity network (returns x), float32, median of 7: the marginal cost of a step
+    """Per-step cost with an identity network (returns x), float32, median of 15: the marginal cost of a step
     (time at 100 steps minus time at 25, over 75) and the whole call at 25 steps divided by 25 (set-up included)."""
     rows = []
     for b, d in ((1, 16), (64, 1024)):
@@ -163,7 +163,7 @@ def overhead() -> list[str]:
             med = {}
             for steps in (25, 100):
                 times = []
-                for _ in range(8):
+                for _ in range(16):
                     start = time.perf_counter_ns()
                     sciddiff.sample(lambda z, t: z, PROCESS, x, solver, steps, denoise_final=False)
                     times.append(time.perf_counter_ns() - start)
@@ -196,7 +196,7 @@ def main() -> None:
                 "diffusers' figure times `scheduler.step` alone; sciddiff's marginal figure is its "
                 "whole loop per extra step (denoiser wrapper, checks and update).",
             ]
-            title = "### Solvers: per-step overhead with an identity network (float32, median of 7)"
+            title = "### Solvers: per-step overhead with an identity network (float32, median of 15)"
         body = [
             f"Command: `python scripts/benchmarks/solvers.py --n {args.n} --parts {part} --write`",
             f"(run {time.strftime('%Y-%m-%d')}, {time.time() - started:.0f} s on 2 CPU cores, torch {torch.__version__})",
