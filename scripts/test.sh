@@ -2,7 +2,7 @@
 # Set up (once) and run the checks CI runs: ruff, the import-layer contracts and the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup_env.sh dev
+bash scripts/setup_env.sh dev,all
 . .venv/bin/activate
 export OMP_NUM_THREADS=1  # pytest-xdist runs one worker per core; avoid thread oversubscription
 ruff check sciddiff domains tests scripts
