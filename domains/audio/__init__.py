@@ -1,0 +1,1 @@
+"""Audio domain: spectrograms with physical coordinates, synthetic sounds, spoken digits, metrics, baselines."""
