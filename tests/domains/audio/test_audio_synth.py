@@ -65,7 +65,7 @@ def test_adsr_envelope_knots() -> None:
     t = np.array([0.0, 0.05, 0.1, 0.2, 0.4, 0.6, 0.65, 0.7, 0.9])
     env = adsr_envelope(t, 0.1, 0.1, 0.5, 0.1, 0.6)
     np.testing.assert_allclose(env, [0.0, 0.5, 1.0, 0.5, 0.5, 0.5, 0.25, 0.0, 0.0])
-    with pytest.raises(ValueError, match=r"gate >= attack \\+ decay"):
+    with pytest.raises(ValueError, match=r"gate >= attack \+ decay"):
         adsr_envelope(t, 0.3, 0.3, 0.5, 0.1, 0.4)
 
 
