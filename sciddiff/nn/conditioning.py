@@ -74,11 +74,6 @@ class Conditioning(nn.Module):
         """Number of channels the context adds to the network input (context plus indicator, or 0)."""
         return 0 if self.context_channels is None else self.context_channels + 1
 
-    @property
-    def embeds(self) -> bool:
-        """Whether a label or vector condition contributes an additive embedding."""
-        return self.label_embedding is not None or self.vector_mlp is not None
-
     def forward(self, x: Tensor, cond: Mapping[str, Tensor | None]) -> tuple[Tensor | None, Tensor | None]:
         """(embedding to add to the noise embedding or None, context channels to concatenate to x or None)."""
         self._check_names(cond)

@@ -76,7 +76,9 @@ class NoiseEmbedding(nn.Module):
     standard deviation (Fourier, default 16).
     """
 
-    def __init__(self, dim: int, kind: str = "sinusoidal", features: int | None = None, scale: float | None = None):
+    def __init__(
+        self, dim: int, kind: str = "sinusoidal", features: int | None = None, scale: float | None = None
+    ) -> None:
         super().__init__()
         if kind not in EMBEDDINGS:
             raise ValueError(f"unknown noise embedding {kind!r}; choose one of {sorted(EMBEDDINGS)}")

@@ -91,6 +91,8 @@ class Transformer(nn.Module):
             raise ValueError(f"unknown positions {positions!r}; choose one of {list(POSITIONS)}")
         if width % heads:
             raise ValueError(f"width {width} is not divisible by heads={heads}")
+        if depth < 0:
+            raise ValueError(f"Transformer depth must be >= 0, got {depth}")
         self.in_shape, self.patch_size = in_shape, patch_size
         self.out_channels = in_shape[0] if out_channels is None else out_channels
         dims = len(in_shape) - 1

@@ -30,7 +30,9 @@ class ResBlock(nn.Module):
     (2021, arXiv:2105.05233), refining the DDPM block of Ho et al. (2020, arXiv:2006.11239).
     """
 
-    def __init__(self, dims: int, cin: int, cout: int, emb_dim: int, dropout: float, periodic: bool, groups: int):
+    def __init__(
+        self, dims: int, cin: int, cout: int, emb_dim: int, dropout: float, periodic: bool, groups: int
+    ) -> None:
         super().__init__()
         self.norm1, self.conv1 = group_norm(cin, groups), conv(dims, cin, cout, 3, periodic=periodic)
         self.emb = nn.Sequential(nn.SiLU(), nn.Linear(emb_dim, 2 * cout))
