@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -124,9 +125,7 @@ def _save_new(payload: dict[str, object], path: Path) -> None:
     os.close(fd)
     try:
         torch.save(payload, tmp)
-        if not path.exists():
+        with contextlib.suppress(FileExistsError):  # saved meanwhile by another process: its key is checked
             os.link(tmp, path)
-    except FileExistsError:
-        pass
     finally:
         os.remove(tmp)

@@ -1,0 +1,29 @@
+"""Classical reconstruction baselines for imaging and sensing inverse problems."""
+
+from sciddiff.domains.fields.baselines.common import operator_norm
+from sciddiff.domains.fields.baselines.direct import (
+    bicubic,
+    bicubic_upsample,
+    filtered_back_projection,
+    wiener_deconvolution,
+    zero_filled,
+)
+from sciddiff.domains.fields.baselines.interpolation import interpolate_masked, interpolate_sensors
+from sciddiff.domains.fields.baselines.tikhonov import tikhonov_cg
+from sciddiff.domains.fields.baselines.tv import divergence, gradient, total_variation, tv_reconstruct
+
+__all__ = [
+    "bicubic",
+    "bicubic_upsample",
+    "divergence",
+    "filtered_back_projection",
+    "gradient",
+    "interpolate_masked",
+    "interpolate_sensors",
+    "operator_norm",
+    "tikhonov_cg",
+    "total_variation",
+    "tv_reconstruct",
+    "wiener_deconvolution",
+    "zero_filled",
+]
