@@ -82,3 +82,12 @@ def test_config_rejects_bad_settings() -> None:
         SpectrogramConfig(scale="mel", n_fft=128, hop_length=32, n_mels=80)
     with pytest.raises(ValueError, match="lack the spectrogram settings"):
         SpectrogramConfig.from_attrs({"sample_rate": 16000})
+
+
+def test_to_waveform_inverts_a_mel_spectrogram_through_nnls_and_griffin_lim() -> None:
+    config = SpectrogramConfig(sample_rate=8000, n_fft=256, hop_length=64, scale="mel", n_mels=40)
+    t = torch.arange(4000, dtype=F64) / 8000
+    x = 0.5 * torch.sin(2 * math.pi * (200 * t + 1500 * t**2))  # a 200 -> 1700 Hz linear chirp
+    y = to_waveform(spectrogram(x, config, kind="db"), length=4000, n_iter=60)
+    target = magnitude(x, config)
+    assert float(torch.linalg.norm(magnitude(y, config) - target) / torch.linalg.norm(target)) < 0.2
