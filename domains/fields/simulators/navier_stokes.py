@@ -59,14 +59,16 @@ class NavierStokes2D:
         if viscosity < 0 or not dt > 0:
             raise ValueError(f"need viscosity >= 0 and dt > 0, got viscosity={viscosity}, dt={dt}")
         self.size, self.viscosity, self.dt = size, float(viscosity), float(dt)
-        freq = torch.fft.fftfreq(size, 1.0 / size, dtype=F64)
-        self.ky = 2 * math.pi * freq[:, None]
-        self.kx = 2 * math.pi * torch.fft.rfftfreq(size, 1.0 / size, dtype=F64)[None, :]
-        k2 = self.kx**2 + self.ky**2
+        fy = torch.fft.fftfreq(size, 1.0 / size, dtype=F64)[:, None]
+        fx = torch.fft.rfftfreq(size, 1.0 / size, dtype=F64)[None, :]
+        k2 = 4 * math.pi**2 * (fx**2 + fy**2)
         self.k2 = k2
         self.inv_k2 = torch.where(k2 > 0, 1.0 / torch.where(k2 > 0, k2, 1.0), torch.zeros_like(k2))
+        # first-derivative wavenumbers, zero at the Nyquist frequency (whose derivative is not real-representable)
+        self.ky = torch.where(fy.abs() == size // 2, 0.0, 2 * math.pi * fy)
+        self.kx = torch.where(fx == size // 2, 0.0, 2 * math.pi * fx)
         cut = size / 3
-        self.dealias = (freq[:, None].abs() < cut) & (torch.fft.rfftfreq(size, 1.0 / size, dtype=F64)[None, :] < cut)
+        self.dealias = (fy.abs() < cut) & (fx < cut)
         if forcing is None:
             self.forcing_hat = torch.zeros(size, size // 2 + 1, dtype=torch.complex128)
         else:

@@ -40,7 +40,7 @@ def test_inviscid_unforced_flow_conserves_energy_and_enstrophy() -> None:
     torch.testing.assert_close(solver.enstrophy(w1), solver.enstrophy(w0), rtol=1e-9, atol=0)
 
 
-@pytest.mark.parametrize(("kx", "ky"), [(1, 0), (2, 1), (3, -2)])
+@pytest.mark.parametrize(("kx", "ky"), [(1, 0), (2, 1), (3, -2), (8, 0), (8, 8)])  # (8, .): Nyquist on 16^2
 def test_a_single_fourier_mode_decays_exactly_at_the_viscous_rate(kx: int, ky: int) -> None:
     nu, t = 0.01, 0.7
     solver = NavierStokes2D(16, viscosity=nu, dt=0.05)
