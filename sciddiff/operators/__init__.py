@@ -30,6 +30,7 @@ from sciddiff.operators.partial_fourier import PartialFourier
 from sciddiff.operators.radon import Radon
 from sciddiff.operators.real_fourier import inverse_real_fourier, real_fourier
 from sciddiff.operators.registry import OPERATORS, get_operator
+from sciddiff.operators.scaled import LinearScaled, Scaled, scaled
 from sciddiff.operators.stack import LinearStacked, Stacked, stack
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "Identity",
     "LinearComposed",
     "LinearOperator",
+    "LinearScaled",
     "LinearStacked",
     "LowRankGaussian",
     "Mask",
@@ -63,6 +65,7 @@ __all__ = [
     "Poisson",
     "Radon",
     "SVDFactors",
+    "Scaled",
     "Stacked",
     "as_noise_model",
     "check_operator",
@@ -72,6 +75,7 @@ __all__ = [
     "least_squares_cg",
     "noise_kind",
     "real_fourier",
+    "scaled",
     "stack",
     "variable_density_mask",
 ]

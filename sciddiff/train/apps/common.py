@@ -1,0 +1,34 @@
+"""Shared pieces of the Hydra apps: provenance attributes and condition tensors from configs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from sciddiff import __version__
+from sciddiff.train.checkpoint import TrainedModel
+
+
+def provenance(model: TrainedModel, **extra: Any) -> dict[str, Any]:
+    """Attributes recording where samples came from: checkpoint, plug-in, process and the run's settings."""
+    rec = model.record
+    return {
+        "checkpoint": str(model.path),
+        "plugin": f"{rec['plugin']['name']} {rec['plugin']['version']}",
+        "process": rec["process"]["name"],
+        "weights": "ema" if model.ema else "raw",
+        "sciddiff_version": __version__,
+        **extra,
+    }
+
+
+def condition_tensors(cond: Mapping[str, Any], n: int) -> dict[str, Tensor]:
+    """Config conditions as batch tensors: a scalar is repeated n times, a list is one value per sample."""
+    out = {}
+    for k, v in cond.items():
+        t = torch.as_tensor(v)
+        out[k] = t.expand(n).clone() if t.dim() == 0 else t
+    return out

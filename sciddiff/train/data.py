@@ -1,0 +1,129 @@
+"""Data for training: tensor datasets, a seeded rank-aware epoch sampler, and the Lightning data module.
+
+Exact resume: the order of epoch e is a permutation drawn from ``derive_seed(seed, e)``, so it is a pure function
+of the epoch; torchdata's ``StatefulDataLoader`` records how many batches were yielded, Lightning stores that in
+the checkpoint, and on resume the loader skips them. Each rank takes every ``world_size``-th index of the
+permutation (padded by wrap-around to equal length), so no distributed sampler wrapper is needed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import lightning as L
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset, Sampler
+from torchdata.stateful_dataloader import StatefulDataLoader
+
+from sciddiff.state import derive_seed
+
+
+class TensorItems(Dataset):
+    """A map-style dataset over nested mappings of tensors sharing their first axis.
+
+    ``TensorItems({"x": X, "cond": {"label": y}})[i] == {"x": X[i], "cond": {"label": y[i]}}``.
+    """
+
+    def __init__(self, items: Mapping[str, Any]) -> None:
+        self.items = items
+        sizes = {len(v) for v in self._leaves(items)}
+        if len(sizes) != 1:
+            raise ValueError(f"dataset fields disagree on their length: {sorted(sizes)}")
+        self.size = sizes.pop()
+
+    def _leaves(self, tree: Any) -> list[Tensor]:
+        if isinstance(tree, Mapping):
+            return [leaf for v in tree.values() for leaf in self._leaves(v)]
+        return [tree]
+
+    def _take(self, tree: Any, i: int) -> Any:
+        return {k: self._take(v, i) for k, v in tree.items()} if isinstance(tree, Mapping) else tree[i]
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return self._take(self.items, i)
+
+
+def check_finite(values: Tensor, what: str) -> None:
+    """Refuse NaN or inf in data that has no missing-value mask, naming the first bad sample index."""
+    bad = ~torch.isfinite(values.reshape(values.shape[0], -1)).all(dim=1)
+    if bool(bad.any()):
+        idx = bad.nonzero().flatten()
+        raise ValueError(
+            f"{what} contains NaN or inf at sample index {int(idx[0])} ({int(idx.numel())} samples in all); "
+            "this data allows no missing values"
+        )
+
+
+class EpochSampler(Sampler[int]):
+    """Seeded per-epoch permutation (or identity order), sharded across ranks."""
+
+    def __init__(self, size: int, seed: int, shuffle: bool = True, rank: int = 0, world_size: int = 1) -> None:
+        if size < 1:
+            raise ValueError(f"cannot sample from an empty dataset (size {size})")
+        self.size, self.seed, self.shuffle = size, seed, shuffle
+        self.rank, self.world_size, self.epoch = rank, world_size, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return math.ceil(self.size / self.world_size)
+
+    def __iter__(self) -> Iterator[int]:
+        if self.shuffle:
+            g = torch.Generator().manual_seed(derive_seed(self.seed, self.epoch))
+            order = torch.randperm(self.size, generator=g)
+        else:
+            order = torch.arange(self.size)
+        total = len(self) * self.world_size
+        order = torch.cat([order, order[: total - self.size]])
+        return iter(order[self.rank : total : self.world_size].tolist())
+
+
+class AdapterData(L.LightningDataModule):
+    """Train/validation loaders over an adapter's datasets."""
+
+    def __init__(self, adapter: Any, batch_size: int, seed: int, num_workers: int = 0, val_batch_size: int = 0):
+        super().__init__()
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.adapter, self.batch_size, self.seed, self.num_workers = adapter, batch_size, seed, num_workers
+        self.val_batch_size = val_batch_size or batch_size
+        self.splits: dict[str, Dataset] | None = None
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits is None:
+            self.splits = self.adapter.datasets(self.seed)
+            if "train" not in self.splits:
+                raise ValueError(f"adapter {self.adapter.name!r} returned no 'train' split: {sorted(self.splits)}")
+
+    def _rank(self) -> tuple[int, int]:
+        trainer = getattr(self, "trainer", None)
+        return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+
+    def _loader(self, split: str, shuffle: bool, batch_size: int) -> StatefulDataLoader:
+        self.setup()
+        data = self.splits[split]
+        rank, world = self._rank()
+        sampler = EpochSampler(len(data), self.seed, shuffle, rank, world)
+        return StatefulDataLoader(
+            data,
+            batch_size=batch_size,
+            sampler=sampler,
+            num_workers=self.num_workers,
+            drop_last=shuffle and len(sampler) >= batch_size,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def train_dataloader(self) -> StatefulDataLoader:
+        return self._loader("train", True, self.batch_size)
+
+    def val_dataloader(self) -> StatefulDataLoader | list:
+        self.setup()
+        return self._loader("val", False, self.val_batch_size) if "val" in self.splits else []
