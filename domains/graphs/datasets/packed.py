@@ -34,7 +34,7 @@ def _graph_value(value: Any) -> Tensor:
     return t.reshape(1, *t.shape[1:]) if t.dim() else t.reshape(1)
 
 
-@dataclass
+@dataclass(eq=False)
 class PackedGraphs(Dataset):
     """Graphs stored as concatenated node tensors, edge tensors and per-graph tensors/strings.
 
