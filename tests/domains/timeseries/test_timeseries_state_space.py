@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sciddiff.domains.timeseries.baselines import state_space_forecast, state_space_smooth
+from scipy.stats import norm
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 
@@ -35,6 +36,8 @@ def test_sarimax_recovers_the_ar1_one_step_predictive_variance() -> None:
     np.testing.assert_allclose(out.variance, reference.var_pred_mean, rtol=1e-8)
     assert np.all(np.abs(out.samples.mean(0) - out.mean) < 4 * np.sqrt(out.variance / 400))
     np.testing.assert_allclose(out.samples.var(0), out.variance, rtol=4 * np.sqrt(2 / 400))
+    gaussian = out.mean + np.sqrt(out.variance) * norm.ppf([[0.1], [0.5], [0.9]])
+    assert np.all(np.abs(out.quantiles([0.1, 0.5, 0.9]) - gaussian) < 0.25 * np.sqrt(out.variance))
 
 
 def test_sarimax_smoother_is_exact_gaussian_conditioning() -> None:
