@@ -50,19 +50,28 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
     return [rows[k] for k in sorted(rows)]
 
 
-class SampleFigures(L.Callback):
-    """After each validation, saves the adapter's figure of the EMA samples drawn there (rank 0)."""
+class ValidationSamples(L.Callback):
+    """After each validation: draws EMA samples, logs the adapter's metrics against the validation data under
+    ``val/<name>`` and saves the adapter's figure into ``directory`` (rank 0). Place it before :class:`MetricsLog`
+    so that the log sees its metrics."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = Path(directory)
+    def __init__(self, directory: Path, n_samples: int, seed: int) -> None:
+        self.directory, self.n, self.seed = Path(directory), n_samples, seed
 
     def on_validation_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        out = getattr(module, "validation_outputs", None)
-        if trainer.sanity_checking or trainer.global_rank != 0 or not out:
+        ref = module.validation_reference()
+        if trainer.sanity_checking or self.n <= 0 or ref is None:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.directory / f"samples-step{trainer.global_step:07d}.png"
-        module.adapter.plot(out["samples"], path, reference=out["reference"])
+        adapter = module.adapter
+        n = min(self.n, adapter.state_spec().batch_size(ref))
+        ref = ref[:n] if isinstance(ref, torch.Tensor) else {k: v[:n] for k, v in ref.items()}
+        raw, raw_ref = adapter.decode(module.draw(n, seed=self.seed)), adapter.decode(ref)
+        metrics = {f"val/{k}": float(v) for k, v in adapter.metrics(raw, raw_ref).items()}
+        if metrics:
+            module.log_dict(metrics, sync_dist=True)
+        if trainer.global_rank == 0:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            adapter.plot(raw, self.directory / f"samples-step{trainer.global_step:07d}.png", reference=raw_ref)
 
 
 def parameter_checksum(module: torch.nn.Module) -> torch.Tensor:

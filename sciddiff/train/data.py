@@ -61,29 +61,48 @@ def check_finite(values: Tensor, what: str) -> None:
 
 
 class EpochSampler(Sampler[int]):
-    """Seeded per-epoch permutation (or identity order), sharded across ranks."""
+    """Seeded per-epoch permutation (or identity order), sharded across ranks, and resumable mid-epoch.
+
+    Its state is (epoch, indices yielded in that epoch); torchdata's loader stores it with the batch it belongs
+    to, so a resumed run restarts exactly at the next unseen batch of the same epoch's order.
+    """
 
     def __init__(self, size: int, seed: int, shuffle: bool = True, rank: int = 0, world_size: int = 1) -> None:
         if size < 1:
             raise ValueError(f"cannot sample from an empty dataset (size {size})")
         self.size, self.seed, self.shuffle = size, seed, shuffle
         self.rank, self.world_size, self.epoch = rank, world_size, 0
+        self.yielded, self._start = 0, 0
 
     def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+        if epoch != self.epoch:
+            self.epoch, self._start = epoch, 0
 
     def __len__(self) -> int:
         return math.ceil(self.size / self.world_size)
 
-    def __iter__(self) -> Iterator[int]:
+    def order(self, epoch: int) -> list[int]:
+        """This rank's indices for ``epoch``."""
         if self.shuffle:
-            g = torch.Generator().manual_seed(derive_seed(self.seed, self.epoch))
-            order = torch.randperm(self.size, generator=g)
+            perm = torch.randperm(self.size, generator=torch.Generator().manual_seed(derive_seed(self.seed, epoch)))
         else:
-            order = torch.arange(self.size)
+            perm = torch.arange(self.size)
         total = len(self) * self.world_size
-        order = torch.cat([order, order[: total - self.size]])
-        return iter(order[self.rank : total : self.world_size].tolist())
+        perm = torch.cat([perm, perm[: total - self.size]])
+        return perm[self.rank : total : self.world_size].tolist()
+
+    def __iter__(self) -> Iterator[int]:
+        start, self._start = self._start, 0
+        self.yielded = start
+        for i in self.order(self.epoch)[start:]:
+            self.yielded += 1
+            yield i
+
+    def state_dict(self) -> dict[str, int]:
+        return {"epoch": self.epoch, "yielded": self.yielded}
+
+    def load_state_dict(self, state: Mapping[str, int]) -> None:
+        self.epoch, self._start, self.yielded = int(state["epoch"]), int(state["yielded"]), int(state["yielded"])
 
 
 class AdapterData(L.LightningDataModule):

@@ -11,7 +11,7 @@ import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 from sciddiff.train.build import plain
-from sciddiff.train.callbacks import MetricsLog, ReplicaCheck, SampleFigures, read_metrics
+from sciddiff.train.callbacks import MetricsLog, ReplicaCheck, ValidationSamples, read_metrics
 from sciddiff.train.checkpoint import AtomicCheckpointIO
 from sciddiff.train.data import AdapterData
 from sciddiff.train.figures import plot_loss_curve
@@ -81,8 +81,8 @@ def fit(cfg: Mapping[str, Any], run_dir: Path, extra_callbacks: list[L.Callback]
             save_top_k=1,
             enable_version_counter=False,
         ),
+        ValidationSamples(run_dir / "figures", int(cfg["validation"]["n_samples"]), int(cfg["seed"]) + 2),
         MetricsLog(run_dir / "metrics.jsonl"),
-        SampleFigures(run_dir / "figures"),
         *(extra_callbacks or []),
     ]
     if int(cfg.get("replica_check_every", 0)) > 0:

@@ -81,11 +81,12 @@ class DiffusionModule(L.LightningModule):
         self.records["backbone"] = backbone_record(self.records["model"], adapter)
         self.seed, self.config = int(seed), plain(dict(config or {}))
         self.process = process_from(self.records["process"])
-        self.denoiser = denoiser_from(self.records["model"], self.records["backbone"], self.process)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(derive_seed(self.seed, -1))  # initial weights are a function of the seed
+            self.denoiser = denoiser_from(self.records["model"], self.records["backbone"], self.process)
         self.loss_fn = loss_from(self.records["loss"], self.process)
         self.ema = EMA(self.denoiser, float(ema.get("decay", 0.999)), bool(ema.get("warmup", True)))
         self.ema.requires_grad_(False)
-        self.validation_outputs: dict[str, Any] = {}
         self._val_reference: list[Any] = []
 
     # ------------------------------------------------------------------ randomness
@@ -142,18 +143,9 @@ class DiffusionModule(L.LightningModule):
         self._val_reference.append(x)
         return loss
 
-    def on_validation_epoch_end(self) -> None:
-        n = int(self.records["validation"].get("n_samples", 0))
-        if n <= 0 or not self._val_reference or self.trainer.sanity_checking:
-            return
-        ref = concat_states(self._val_reference)
-        n = min(n, self.adapter.state_spec().batch_size(ref))
-        samples, ref = self.draw(n, seed=self.seed + 2), _first(ref, n)
-        raw, raw_ref = self.adapter.decode(samples), self.adapter.decode(ref)
-        metrics = {f"val/{k}": float(v) for k, v in self.adapter.metrics(raw, raw_ref).items()}
-        if metrics:
-            self.log_dict(metrics, sync_dist=True)
-        self.validation_outputs = {"samples": raw, "reference": raw_ref, "metrics": metrics}
+    def validation_reference(self) -> State | None:
+        """The validation states seen in the last validation loop (for sample metrics), or None."""
+        return concat_states(self._val_reference) if self._val_reference else None
 
     @torch.no_grad()
     def draw(self, n: int, seed: int) -> State:
@@ -196,7 +188,3 @@ class DiffusionModule(L.LightningModule):
             if rec[key] != mine[key]:
                 raise ValueError(f"checkpoint {key} {rec[key]} differs from this run's {mine[key]}; cannot resume")
         self.adapter.load_state_dict(rec["adapter"]["state"])
-
-
-def _first(x: State, n: int) -> State:
-    return x[:n] if isinstance(x, Tensor) else {k: v[:n] for k, v in x.items()}

@@ -14,13 +14,14 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sciddiff.train.build import plain
-from sciddiff.train.checkpoint import load_trained
+from sciddiff.train.checkpoint import TrainedModel, load_trained
 from sciddiff.train.likelihood import bits_per_dim
 
 
-def run(cfg: Any, out_dir: Path) -> dict[str, Any]:
+def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str, Any]:
+    """The app's work for a config (``model`` replaces loading ``cfg.checkpoint``, e.g. for an exact oracle)."""
     cfg = plain(cfg)
-    model = load_trained(cfg["checkpoint"], ema=bool(cfg["ema"]))
+    model = model or load_trained(cfg["checkpoint"], ema=bool(cfg["ema"]))
     splits = model.adapter.datasets(int(model.record["seed"]))
     if cfg["split"] not in splits:
         raise ValueError(f"split {cfg['split']!r} not in this domain's splits {sorted(splits)}")

@@ -17,14 +17,15 @@ from omegaconf import DictConfig
 from sciddiff.guidance import ClassifierFreeGuidance
 from sciddiff.train.apps.common import condition_tensors, provenance
 from sciddiff.train.build import plain
-from sciddiff.train.checkpoint import load_trained
+from sciddiff.train.checkpoint import TrainedModel, load_trained
 from sciddiff.train.inference import sample_model
 from sciddiff.train.outputs import netcdf_attrs, write_netcdf
 
 
-def run(cfg: Any, out_dir: Path) -> dict[str, Any]:
+def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str, Any]:
+    """The app's work for a config (``model`` replaces loading ``cfg.checkpoint``, e.g. for an exact oracle)."""
     cfg = plain(cfg)
-    model = load_trained(cfg["checkpoint"], ema=bool(cfg["ema"]))
+    model = model or load_trained(cfg["checkpoint"], ema=bool(cfg["ema"]))
     solver, n = cfg["solver"], int(cfg["n_samples"])
     cond = condition_tensors(cfg.get("cond") or {}, n)
     denoiser = model.denoiser

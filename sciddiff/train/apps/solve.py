@@ -52,9 +52,10 @@ def observations(model: TrainedModel, cfg: dict, op: Any) -> tuple[Tensor, Tenso
     return clean + float(cfg["noise_std"]) * torch.randn(clean.shape, generator=g, dtype=clean.dtype), truth
 
 
-def run(cfg: Any, out_dir: Path) -> dict[str, Any]:
+def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str, Any]:
+    """The app's work for a config (``model`` replaces loading ``cfg.checkpoint``, e.g. for an exact oracle)."""
     cfg = plain(cfg)
-    model = load_trained(cfg["checkpoint"], ema=bool(cfg.get("ema", True)))
+    model = model or load_trained(cfg["checkpoint"], ema=bool(cfg.get("ema", True)))
     adapter, guide = model.adapter, cfg["guidance"]
     spec = adapter.state_spec()
     raw_shape = tuple(adapter.decode(prior_state(model.process, spec, [0])).shape[1:])
