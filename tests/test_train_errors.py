@@ -105,15 +105,15 @@ def test_nan_in_data_without_a_mask_names_the_row(tmp_path: Path) -> None:
 
 
 def test_unknown_config_keys_group_options_and_adapters(tmp_path: Path) -> None:
-    with pytest.raises(ConfigCompositionException, match="Could not override 'trainer.max_stepz'"):
+    with pytest.raises(ConfigCompositionException, match=r"Could not override 'trainer\.max_stepz'"):
         train_config("trainer.max_stepz=3")
     with pytest.raises(ConfigCompositionException, match="Could not find 'model/resnet'"):
         train_config("model=resnet")
     with pytest.raises(ValueError, match=r"unknown domain adapter 'tabularr'; available: \[.*'tabular'"):
         fit(train_config("domain.name=tabularr"), tmp_path / "a")
-    with pytest.raises(ValueError, match="for adapter 'tabular': .*unexpected keyword argument 'colour'"):
+    with pytest.raises(ValueError, match=r"for adapter 'tabular': .*unexpected keyword argument 'colour'"):
         fit(train_config("+domain.options.colour=red"), tmp_path / "b")
-    with pytest.raises(ValueError, match="cannot import adapter 'nowhere.module:Thing'"):
+    with pytest.raises(ValueError, match=r"cannot import adapter 'nowhere\.module:Thing'"):
         fit(train_config("domain.name=nowhere.module:Thing"), tmp_path / "c")
     with pytest.raises(ValueError, match="unknown builtin table 'spiral'"):
         fit(train_config("domain.options.builtin=spiral"), tmp_path / "d")

@@ -44,7 +44,10 @@ def adapter_class(name: str) -> type[Adapter]:
         return _REGISTERED[name]
     eps = _entry_points()
     if name in eps:
-        cls = eps[name].load()
+        try:
+            cls = eps[name].load()
+        except (ImportError, AttributeError) as err:
+            raise ValueError(f"adapter {name!r} ({eps[name].value}) cannot be loaded: {err}") from None
     elif "." in name or ":" in name:
         cls = _import(name)
     else:
