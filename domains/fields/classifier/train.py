@@ -13,10 +13,11 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from sciddiff.domains.fields.cache import cache_dir
 from sciddiff.domains.fields.classifier.model import DigitCNN
 from sciddiff.domains.fields.datasets.digits import load_digit_splits
 from torch import Tensor
+
+from sciddiff.train.cache import cache_dir
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
 import xarray as xr
-from sciddiff.domains.fields.cache import cached
 from sciddiff.domains.fields.simulators.grf import neumann_grf
+
+from sciddiff.train.cache import cached
 
 
 def _check_coefficient(a: np.ndarray) -> np.ndarray:

@@ -23,11 +23,11 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 import xarray as xr
-from sciddiff.domains.fields.cache import cached
 from sciddiff.domains.fields.simulators.grf import periodic_grf
 from torch import Tensor
 
 from sciddiff.operators import BlackBox
+from sciddiff.train.cache import cached
 
 F64 = torch.float64
 

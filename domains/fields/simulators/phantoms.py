@@ -16,7 +16,8 @@ from typing import Literal
 
 import numpy as np
 import xarray as xr
-from sciddiff.domains.fields.cache import cached
+
+from sciddiff.train.cache import cached
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,5 @@
 """Graph and molecule data: QM9 (qm9pack), MOSES (molsets files), synthetic graphs, Data <-> dense batches."""
 
-from sciddiff.domains.graphs.datasets.cache import cache_dir
 from sciddiff.domains.graphs.datasets.dense import DenseGraphBatch, from_dense, one_hot_features, to_dense
 from sciddiff.domains.graphs.datasets.molecules import (
     bond_vocabulary,
@@ -22,6 +21,8 @@ from sciddiff.domains.graphs.datasets.synthetic import (
     sbm_graphs,
 )
 from sciddiff.domains.graphs.datasets.vocab import MOSES_HEAVY, QM9_ATOMS, QM9_HEAVY, check_vocabulary, smiles_elements
+
+from sciddiff.train.cache import cache_dir
 
 __all__ = [
     "MOSES_HEAVY",

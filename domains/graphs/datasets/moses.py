@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from sciddiff.domains.graphs.datasets.cache import cache_dir, load_plain, save_plain
 from sciddiff.domains.graphs.datasets.molecules import bond_vocabulary, smiles_to_graphs
 from sciddiff.domains.graphs.datasets.packed import PackedGraphs
 from sciddiff.domains.graphs.datasets.vocab import MOSES_HEAVY
+
+from sciddiff.train.cache import cache_dir, load_plain, save_plain
 
 MOSES_SPLITS = ("train", "test", "test_scaffolds")
 _DATA = "moses/dataset/data"

@@ -20,13 +20,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from sciddiff.domains.graphs.datasets.cache import cache_dir, load_plain, save_plain
 from sciddiff.domains.graphs.datasets.molecules import bond_vocabulary, smiles_to_graphs
 from sciddiff.domains.graphs.datasets.packed import PackedGraphs
 from sciddiff.domains.graphs.datasets.report import SkipReport
 from sciddiff.domains.graphs.datasets.splits import check_split, split_indices
 from sciddiff.domains.graphs.datasets.vocab import QM9_ATOMS, QM9_HEAVY, check_vocabulary
 from torch_geometric.data import Data
+
+from sciddiff.train.cache import cache_dir, load_plain, save_plain
 
 # property name (with unit) -> column of the qm9pack CSV files
 QM9_PROPERTIES: dict[str, str] = {

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import xarray as xr
-from sciddiff.domains.timeseries.cache import cached
+
+from sciddiff.train.cache import cached
 
 
 def simulate_cached(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from sciddiff.domains.fields.simulators.phantoms import (
     Ellipse,
     ellipse_phantoms,
     evaluate,
+    load_phantoms,
     pixel_centres,
     rasterize,
 )
@@ -64,3 +66,11 @@ def test_bad_phantom_parameters_raise() -> None:
         ellipse_phantoms(1, 8, 0, kind="cubes")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="supersample"):
         rasterize(SHEPP_LOGAN, 8, supersample=0)
+
+
+def test_load_phantoms_caches_in_the_default_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCIDDIFF_CACHE", str(tmp_path / "env"))
+    data = load_phantoms(2, 16, seed=3)
+    assert len(list((tmp_path / "env").glob("phantoms-*.nc"))) == 1
+    np.testing.assert_array_equal(data["image"].values, ellipse_phantoms(2, 16, seed=3)["image"].values)
+    np.testing.assert_array_equal(data["y"].values, ellipse_phantoms(2, 16, seed=3)["y"].values)

@@ -19,7 +19,8 @@ from sciddiff.domains.graphs.datasets import (
     read_moses_smiles,
     split_indices,
 )
-from sciddiff.domains.graphs.datasets.cache import load_plain
+
+from sciddiff.train.cache import load_plain
 
 _HEADER = (
     "XYZ_file,Index,SMILES,InChi,N_atoms,Stoichiometry,Elements,XYZ_Ang,Mulliken_pop,Harmonic_Freq_cmi,RotA_GHz,"

@@ -1,4 +1,5 @@
-"""A netCDF cache for simulated datasets, keyed by the simulator's name and all its parameters (seed included)."""
+"""Caches for data that domains simulate or preprocess: netCDF datasets keyed by the generator's name and all
+its parameters (seed included), and plain-tensor files. The directory is ``$SCIDDIFF_CACHE`` or ``~/.cache/sciddiff``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import torch
 import xarray as xr
+
+from sciddiff.train.checkpoint import atomic_save
 
 PARAMS_ATTR = "sciddiff_cache_params"
 
@@ -82,3 +86,13 @@ def _load_checked(path: Path, key: str) -> xr.Dataset:
             f"cache file {path} holds parameters {stored!r}, not {key!r}; remove it or use another cache directory"
         )
     return data
+
+
+def save_plain(obj: Mapping[str, Any], path: Path) -> None:
+    """Cache a mapping of plain tensors, numbers, strings and lists, atomically."""
+    atomic_save(dict(obj), path)
+
+
+def load_plain(path: Path) -> dict[str, Any]:
+    """Load what :func:`save_plain` wrote, with ``weights_only=True`` (no arbitrary code runs)."""
+    return torch.load(path, weights_only=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from sciddiff.domains.fields.cache import PARAMS_ATTR, cache_dir, cache_path, cached
-from sciddiff.domains.fields.simulators.phantoms import ellipse_phantoms, load_phantoms
+
+from sciddiff.train.cache import PARAMS_ATTR, cache_dir, cache_path, cached, load_plain, save_plain
 
 
 def small_dataset(seed: int) -> xr.Dataset:
@@ -55,13 +55,22 @@ def test_a_file_with_other_parameters_is_refused_and_kept(tmp_path: Path) -> Non
 def test_environment_default_and_bad_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCIDDIFF_CACHE", str(tmp_path / "env"))
     assert cache_dir() == tmp_path / "env" and (tmp_path / "env").is_dir()
-    data = load_phantoms(2, 16, seed=3)
-    assert len(list((tmp_path / "env").glob("phantoms-*.nc"))) == 1
-    np.testing.assert_array_equal(data["image"].values, ellipse_phantoms(2, 16, seed=3)["image"].values)
-    np.testing.assert_array_equal(data["y"].values, ellipse_phantoms(2, 16, seed=3)["y"].values)
+    monkeypatch.delenv("SCIDDIFF_CACHE")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert cache_dir() == tmp_path / ".cache" / "sciddiff"
     with pytest.raises(ValueError, match="JSON"):
         cache_path("demo", {"rng": object()}, tmp_path)
+    with pytest.raises(ValueError, match="finite JSON values"):
+        cache_path("x", {"a": float("nan")}, tmp_path)
     with pytest.raises(ValueError, match="file stem"):
         cache_path("../escape", {}, tmp_path)
     with pytest.raises(ValueError, match=r"xarray\.Dataset"):
         cached("demo", {"seed": 9}, lambda: np.zeros(3), tmp_path)  # type: ignore[arg-type,return-value]
+
+
+def test_plain_tensor_files_round_trip_without_pickles(tmp_path: Path) -> None:
+    import torch
+
+    save_plain({"x": torch.arange(3), "names": ["a", "b"]}, tmp_path / "p.pt")
+    back = load_plain(tmp_path / "p.pt")
+    assert torch.equal(back["x"], torch.arange(3)) and back["names"] == ["a", "b"]
