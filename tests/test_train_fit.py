@@ -109,3 +109,43 @@ def test_metrics_log_only_appends(tmp_path: Path) -> None:
         + "\n"
     )
     assert read_metrics(log) == [{"step": 1, "epoch": 0, "loss": 3.0}]
+
+
+def test_mixed_precision_training_runs_in_bfloat16(tmp_path: Path) -> None:
+    result = fit(train_config("trainer.max_steps=4", "trainer.precision=bf16-mixed"), tmp_path / "bf16")
+    losses = [r["loss"] for r in read_metrics(result.metrics) if "loss" in r]
+    assert len(losses) == 4 and all(0 < v < 10 for v in losses)
+    state = torch.load(result.last, weights_only=True)["state_dict"]
+    assert all(v.dtype == torch.float32 for v in state.values() if v.is_floating_point())  # fp32 master weights
+
+
+def test_multirun_sweep_saves_a_config_snapshot_per_run(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from train_setup import TINY
+
+    args = [
+        sys.executable,
+        "-m",
+        "sciddiff.train.apps.train",
+        "-m",
+        "optim.lr=1e-3,3e-3",
+        "trainer.max_steps=2",
+        "trainer.val_check_interval=2",
+        f"hydra.sweep.dir={tmp_path}",
+        *TINY[:5],
+        "trainer.enable_progress_bar=false",
+    ]
+    done = subprocess.run(args, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lrs = sorted(yaml_lr(tmp_path / str(i) / "config.yaml") for i in (0, 1))
+    assert lrs == [1e-3, 3e-3]
+    assert all((tmp_path / str(i) / "checkpoints" / "last.ckpt").exists() for i in (0, 1))
+
+
+def yaml_lr(path: Path) -> float:
+    import yaml
+
+    return float(yaml.safe_load(path.read_text())["optim"]["lr"])

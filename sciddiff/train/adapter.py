@@ -10,7 +10,7 @@ the network as keyword arguments). Everything an adapter needs to decode again (
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -60,8 +60,9 @@ class Adapter(ABC):
         mask = batch.get("mask")
         return spec if mask is None else spec.with_masks(mask)
 
-    def sample_spec(self, n: int, generator: Any = None) -> StateSpec:
-        """The spec for ``n`` new samples; adapters of variable-size data draw sizes here and bind masks."""
+    def sample_spec(self, seeds: Sequence[int]) -> StateSpec:
+        """The spec for new samples, one per seed; adapters of variable-size data draw each sample's size from its
+        seed here and bind the masks, so that sample i does not depend on the others."""
         return self.state_spec()
 
     def conditions(self) -> dict[str, int]:

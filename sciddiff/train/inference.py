@@ -46,6 +46,7 @@ def sample_model(
     steps: int = 20,
     *,
     seed: int = 0,
+    seeds: Sequence[int] | None = None,
     chunk_size: int | None = None,
     memory_budget_mb: float | None = None,
     cond: Mapping[str, Any] | None = None,
@@ -54,25 +55,28 @@ def sample_model(
     progress: bool = False,
     **options: Any,
 ) -> State:
-    """``n`` samples in chunks. ``spec_for(seeds)`` gives the spec of a chunk (e.g. ``adapter.sample_spec``).
+    """``n`` samples in chunks; sample i uses ``seeds[i]`` (default ``derive_seed(seed, i)``).
 
-    ``cond`` tensors have a leading axis of size n (or 1, broadcast); each chunk gets its slice.
+    ``spec_for(seeds)`` gives the spec of a chunk (e.g. ``adapter.sample_spec``). ``cond`` tensors have a leading
+    axis of size n (or 1, broadcast); each chunk gets its slice.
     """
     if n < 1:
         raise ValueError(f"n_samples must be >= 1, got {n}")
-    probe = spec_for([derive_seed(seed, 0)])
-    size = chunk_size or (chunk_size_for(probe, memory_budget_mb, dtype) if memory_budget_mb else n)
+    seeds = [derive_seed(seed, i) for i in range(n)] if seeds is None else [int(s) for s in seeds]
+    if len(seeds) != n:
+        raise ValueError(f"got {len(seeds)} seeds for {n} samples")
+    size = chunk_size or (chunk_size_for(spec_for(seeds[:1]), memory_budget_mb, dtype) if memory_budget_mb else n)
     if size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {size}")
     parts: list[State] = []
     starts = range(0, n, size)
     for start in tqdm(starts, desc="sampling", disable=not progress or len(starts) == 1):
-        seeds = [derive_seed(seed, i) for i in range(start, min(n, start + size))]
-        spec = spec_for(seeds)
-        x = prior_state(process, spec, seeds, device, dtype)
-        sub = {k: _slice(v, start, len(seeds)) for k, v in (cond or {}).items()}
+        chunk = seeds[start : start + size]
+        spec = spec_for(chunk)
+        x = prior_state(process, spec, chunk, device, dtype)
+        sub = {k: _slice(v, start, len(chunk)) for k, v in (cond or {}).items()}
         parts.append(
-            sciddiff.sample(denoiser, process, x, solver, steps, generator=seeds, spec=spec, cond=sub, **options)
+            sciddiff.sample(denoiser, process, x, solver, steps, generator=chunk, spec=spec, cond=sub, **options)
         )
     return concat_states(parts)
 

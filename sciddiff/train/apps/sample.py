@@ -20,6 +20,7 @@ from sciddiff.train.build import plain
 from sciddiff.train.checkpoint import TrainedModel, load_trained
 from sciddiff.train.inference import sample_model
 from sciddiff.train.outputs import netcdf_attrs, write_netcdf
+from sciddiff.train.predict import sample_distributed
 
 
 def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str, Any]:
@@ -31,21 +32,39 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
     denoiser = model.denoiser
     if cfg.get("guidance_scale") is not None:
         denoiser = ClassifierFreeGuidance(denoiser, float(cfg["guidance_scale"]), null_cond={})
-    x = sample_model(
-        denoiser,
-        model.process,
-        model.adapter.sample_spec,
-        n,
-        solver["name"],
-        int(solver["steps"]),
-        seed=int(cfg["seed"]),
-        chunk_size=cfg.get("chunk_size"),
-        memory_budget_mb=cfg.get("memory_budget_mb"),
-        cond=cond,
-        grid=solver.get("grid", "karras"),
-        progress=True,
-        **dict(solver.get("options") or {}),
-    )
+    options = {"grid": solver.get("grid", "karras"), **dict(solver.get("options") or {})}
+    if cfg.get("trainer"):  # several devices or nodes through Lightning's predict loop
+        if cond or cfg.get("guidance_scale") is not None:
+            raise ValueError("multi-device sampling takes no conditions yet; sample conditionally on one device")
+        chunk = int(cfg.get("chunk_size") or 256)
+        x = sample_distributed(
+            model,
+            n,
+            solver["name"],
+            int(solver["steps"]),
+            seed=int(cfg["seed"]),
+            batch_size=chunk,
+            trainer=cfg["trainer"],
+            shard_dir=out_dir / ".shards",
+            **options,
+        )
+        if x is None:  # not rank 0: rank 0 writes the outputs
+            return {"samples": None, "files": []}
+    else:
+        x = sample_model(
+            denoiser,
+            model.process,
+            model.adapter.sample_spec,
+            n,
+            solver["name"],
+            int(solver["steps"]),
+            seed=int(cfg["seed"]),
+            chunk_size=cfg.get("chunk_size"),
+            memory_budget_mb=cfg.get("memory_budget_mb"),
+            cond=cond,
+            progress=True,
+            **options,
+        )
     raw = model.adapter.decode(x)
     attrs = provenance(model, solver=solver["name"], steps=int(solver["steps"]), seed=int(cfg["seed"]), cond=cond)
     attrs = netcdf_attrs({**attrs, "guidance_scale": cfg.get("guidance_scale")})
