@@ -1,2 +1,6 @@
-"""Images and physical fields on grids: simulators, offline datasets, metrics, a digit classifier and classical
-reconstruction baselines for imaging and sensing inverse problems."""
+"""Images and physical fields on grids: simulators, offline datasets, metrics, a digit classifier, classical
+reconstruction baselines for imaging and sensing inverse problems, and the ``fields`` adapter."""
+
+from sciddiff.domains.fields.adapter import FieldsAdapter
+
+__all__ = ["FieldsAdapter"]

@@ -1,0 +1,5 @@
+"""Networks of the fields domain."""
+
+from sciddiff.domains.fields.nets.patch_unet import PatchUNet
+
+__all__ = ["PatchUNet"]
