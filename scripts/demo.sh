@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job: set up (once) and sample an exact mixture with several solvers; extra args go to Hydra.
+# The main job: set up (once), then train, sample and solve an inverse problem on built-in data; extra args go to Hydra.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh
-.venv/bin/sciddiff-demo "$@"
+.venv/bin/sciddiff-quickstart "$@"

@@ -58,3 +58,52 @@ def test_readme_posterior_example_runs() -> None:
     exec(compile(code, "README.md", "exec"), scope)
     assert scope["samples"].shape == (500, 8) and scope["info"].cost.nfe == 101
     assert scope["exact"].n_components == 25
+
+
+def test_quickstart_trains_samples_solves_and_scores_against_exact_answers(tmp_path: Path) -> None:
+    from sciddiff.train.apps.quickstart import run as quickstart
+
+    with initialize_config_module(config_module="sciddiff.configs", version_base="1.3"):
+        cfg = compose(
+            "quickstart",
+            overrides=[
+                _list_override(
+                    "train",
+                    "domain=tabular",
+                    "domain.options.n=1000",
+                    "trainer.max_steps=30",
+                    "trainer.val_check_interval=30",
+                    "+model.kwargs.hidden=32",
+                    "+model.kwargs.depth=2",
+                    "data.batch_size=128",
+                    "trainer.enable_progress_bar=false",
+                ),
+                "n_samples=200",
+                "steps=6",
+                _list_override(
+                    "solve",
+                    "operator=mask",
+                    "+operator.kwargs.observed=[0]",
+                    "guidance=smc",
+                    "guidance.steps=10",
+                    "n_samples=50",
+                    "observation.n=2",
+                    "noise_std=0.2",
+                ),
+            ],
+        )
+    report = quickstart(cfg, tmp_path)
+    assert report["train_steps"] == 30 and set(report["samples"]) == {"unipc", "dpmpp_2m"}
+    assert all(v["sliced_w2_over_floor"] > 0.5 for v in report["samples"].values())
+    assert (
+        0.0 <= report["posterior"]["coverage_90"] <= 1.0 and report["posterior"]["sliced_w2_over_floor_vs_exact"] > 0.5
+    )
+    for path in ("train/checkpoints/last.ckpt", "samples-unipc/samples.nc", "posterior/posterior.nc", "report.json"):
+        assert (tmp_path / path).exists(), path
+    post = xr.open_dataset(tmp_path / "posterior" / "posterior.nc")
+    assert post["x"].shape == (2, 50, 2) and post["x_std"].shape == (2, 2)
+
+
+def _list_override(key: str, *items: str) -> str:
+    """A Hydra override setting ``key`` to a list of strings (each quoted, since they contain '=')."""
+    return f"{key}=[" + ",".join(f"'{item}'" for item in items) + "]"

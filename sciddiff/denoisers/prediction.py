@@ -36,9 +36,13 @@ class DenseCovariance:
 
 @dataclass(frozen=True)
 class Prediction:
-    """Denoiser output: ``mean`` (a state), optional ``covariance`` and per-leaf ``logits`` (float64)."""
+    """Denoiser output: ``mean`` (a state), optional ``covariance`` and per-leaf ``logits`` (float64).
 
-    mean: State
+    For categorical leaves ``logits[leaf]`` are x0-logits (B, *event, K) and ``mean`` holds only the continuous
+    leaves (None when there are none); see :mod:`sciddiff.denoisers.categorical_output`.
+    """
+
+    mean: State | None
     covariance: CovarianceOperator | None = None
     logits: Mapping[str, Tensor] | None = None
 

@@ -9,18 +9,11 @@ import torch
 from torch import Tensor
 
 from sciddiff.denoisers import Prediction
+from sciddiff.losses.mixed import MixedLoss, resolve_option
 from sciddiff.losses.time_sampling import TIME_SAMPLERS, TimeSampler
 from sciddiff.losses.weighting import WEIGHTINGS, Weighting
 from sciddiff.processes import Process
 from sciddiff.state import NoiseSource, State, StateSpec
-
-
-def _resolve(value: object, table: dict[str, type], what: str) -> Any:
-    if isinstance(value, str):
-        if value not in table:
-            raise ValueError(f"unknown {what} {value!r}; choose one of {sorted(table)}")
-        return table[value]()
-    return value
 
 
 class DenoisingLoss:
@@ -31,6 +24,10 @@ class DenoisingLoss:
     :class:`Weighting`. ``time_sampler``: "uniform", "lognormal", "logit_normal" or a :class:`TimeSampler`.
     ``reduction``: "mean" over real (unmasked) entries or "sum" (use "sum" with "elbo" for nats).
     Returns the per-sample loss, shape (B,).
+
+    With a categorical or mixed process (a :class:`MixedProcess`, a :class:`CategoricalProcess` or a mapping
+    leaf -> process) the call is handled by :class:`MixedLoss` with the same arguments, plus ``categorical``
+    ("elbo" or "ce") and ``leaf_weights`` for the categorical leaves.
     """
 
     def __init__(
@@ -39,12 +36,19 @@ class DenoisingLoss:
         weighting: str | Weighting = "uniform",
         time_sampler: str | TimeSampler = "uniform",
         reduction: str = "mean",
+        categorical: str = "elbo",
+        leaf_weights: Mapping[str, float] | None = None,
     ) -> None:
         if reduction not in ("mean", "sum"):
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        self.mixed = (
+            None
+            if isinstance(process, Process)
+            else MixedLoss(process, weighting, time_sampler, reduction, categorical, leaf_weights)
+        )
         self.process, self.reduction = process, reduction
-        self.weighting: Weighting = _resolve(weighting, WEIGHTINGS, "weighting")
-        self.time_sampler: TimeSampler = _resolve(time_sampler, TIME_SAMPLERS, "time sampler")
+        self.weighting: Weighting = resolve_option(weighting, WEIGHTINGS, "weighting")
+        self.time_sampler: TimeSampler = resolve_option(time_sampler, TIME_SAMPLERS, "time sampler")
 
     def __call__(
         self,
@@ -56,6 +60,8 @@ class DenoisingLoss:
         t: Tensor | None = None,
         cond: Mapping[str, Any] | None = None,
     ) -> Tensor:
+        if self.mixed is not None:
+            return self.mixed(denoiser, x0, spec=spec, generator=generator, t=t, cond=cond)
         spec = spec if spec is not None else StateSpec.of(x0)
         spec.require_continuous("DenoisingLoss")
         flat0 = spec.project_flat(spec.flatten(x0))

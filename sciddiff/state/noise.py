@@ -19,7 +19,7 @@ def derive_seed(seed: int, index: int) -> int:
 
 
 class NoiseSource:
-    """Draws (B, *shape) standard-normal or Rademacher noise.
+    """Draws (B, *shape) standard-normal, uniform or Rademacher noise.
 
     ``generator`` may be:
     - ``None``: the global torch RNG;
@@ -70,6 +70,15 @@ class NoiseSource:
             return torch.randn(full, generator=self._shared, dtype=dtype, device=self.device)
         return torch.stack(
             [torch.randn(tuple(shape), generator=g, dtype=dtype, device=self.device) for g in self._per_sample]
+        )
+
+    def rand(self, shape: Sequence[int], dtype: torch.dtype = torch.float64) -> Tensor:
+        """Uniform noise on [0, 1) of shape (B, *shape); float64 by default (categorical sampling needs it)."""
+        full = (self.batch_size, *shape)
+        if self._per_sample is None:
+            return torch.rand(full, generator=self._shared, dtype=dtype, device=self.device)
+        return torch.stack(
+            [torch.rand(tuple(shape), generator=g, dtype=dtype, device=self.device) for g in self._per_sample]
         )
 
     def rademacher(self, shape: Sequence[int], dtype: torch.dtype = torch.float32) -> Tensor:

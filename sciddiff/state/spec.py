@@ -122,6 +122,10 @@ class StateSpec:
     def continuous(self) -> list[str]:
         return [k for k, s in self.leaves.items() if s.kind == "continuous"]
 
+    @property
+    def categorical(self) -> list[str]:
+        return [k for k, s in self.leaves.items() if s.kind == "categorical"]
+
     def require_continuous(self, who: str) -> None:
         """Refuse categorical leaves in code that only handles continuous ones."""
         bad = [k for k, s in self.leaves.items() if s.kind != "continuous"]

@@ -104,7 +104,8 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
             plot_posterior(s.mean(0), s.std(0), out_dir / f"posterior-{j}.png", None if truth is None else truth[j])
         )
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
-    return {"summary": summary, "files": [*files, out_dir / "summary.json"], "samples": samples, "truth": truth}
+    files.append(out_dir / "summary.json")
+    return {"summary": summary, "files": files, "samples": samples, "truth": truth, "observations": ys}
 
 
 @hydra.main(config_path="pkg://sciddiff.configs", config_name="solve", version_base="1.3")
