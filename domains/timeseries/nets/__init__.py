@@ -1,0 +1,5 @@
+"""Domain backbones for series, named by import path (e.g. ``sciddiff.domains.timeseries.nets:SeriesNet``)."""
+
+from sciddiff.domains.timeseries.nets.series_net import SeriesLayer, SeriesNet
+
+__all__ = ["SeriesLayer", "SeriesNet"]
