@@ -105,5 +105,5 @@ def _fourier_resample(raw: Tensor, size: tuple[int, int]) -> Tensor:
     keep_y = ky.abs() < min(h, size[0]) / 2
     keep_x = kx.abs() < min(w, size[1]) / 2
     ty, tx = ky[keep_y].long() % size[0], kx[keep_x].long() % size[1]
-    out[..., ty[:, None], tx[None, :]] = spec[..., keep_y][..., keep_x]
+    out[..., ty[:, None], tx[None, :]] = spec[..., keep_y, :][..., keep_x]
     return torch.fft.ifft2(out).real * (size[0] * size[1]) / (h * w)
