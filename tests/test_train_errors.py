@@ -117,3 +117,20 @@ def test_unknown_config_keys_group_options_and_adapters(tmp_path: Path) -> None:
         fit(train_config("domain.name=nowhere.module:Thing"), tmp_path / "c")
     with pytest.raises(ValueError, match="unknown builtin table 'spiral'"):
         fit(train_config("domain.options.builtin=spiral"), tmp_path / "d")
+
+
+def test_console_apps_report_bad_input_in_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    args = [
+        sys.executable,
+        "-m",
+        "sciddiff.train.apps.sample",
+        f"checkpoint={tmp_path}/none.ckpt",
+        f"hydra.run.dir={tmp_path}",
+    ]
+    done = subprocess.run(args, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == f"sciddiff-sample: no checkpoint at {tmp_path}/none.ckpt"
+    assert "Traceback" not in done.stderr

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -32,3 +34,17 @@ def condition_tensors(cond: Mapping[str, Any], n: int) -> dict[str, Tensor]:
         t = torch.as_tensor(v)
         out[k] = t.expand(n).clone() if t.dim() == 0 else t
     return out
+
+
+def run_app(name: str, run: Callable[[Any, Path], Any], cfg: Any) -> Any:
+    """Run an app's work in Hydra's output directory; bad input ends the process with its message and exit code 1
+    (no traceback), as every sciddiff console app does."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from sciddiff.train.module import TrainingDiverged
+
+    try:
+        return run(cfg, Path(HydraConfig.get().runtime.output_dir))
+    except (ValueError, FileNotFoundError, TrainingDiverged) as err:
+        print(f"{name}: {err}", file=sys.stderr)
+        sys.exit(1)

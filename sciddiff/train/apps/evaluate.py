@@ -4,15 +4,14 @@ probability-flow ODE (Hydra app; ``configs/evaluate.yaml``). Writes ``metrics.js
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import hydra
 import torch
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from sciddiff.train.apps.common import run_app
 from sciddiff.train.build import plain
 from sciddiff.train.checkpoint import TrainedModel, load_trained
 from sciddiff.train.likelihood import bits_per_dim
@@ -46,12 +45,7 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
 
 @hydra.main(config_path="pkg://sciddiff.configs", config_name="evaluate", version_base="1.3")
 def main(cfg: DictConfig) -> None:
-    try:
-        out = run(cfg, Path(HydraConfig.get().runtime.output_dir))
-    except (ValueError, FileNotFoundError) as err:
-        print(f"sciddiff-evaluate: {err}", file=sys.stderr)
-        sys.exit(1)
-    print(json.dumps(out, indent=2))
+    print(json.dumps(run_app("sciddiff-evaluate", run, cfg), indent=2))
 
 
 if __name__ == "__main__":

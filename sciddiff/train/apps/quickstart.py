@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +18,15 @@ import hydra
 import torch
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sciddiff.analytic import random_mixture, ring_mixture
 from sciddiff.calibration import sliced_wasserstein
 from sciddiff.train.apps import sample, solve
+from sciddiff.train.apps.common import run_app
 from sciddiff.train.build import plain
 from sciddiff.train.checkpoint import load_trained
 from sciddiff.train.fit import fit
-from sciddiff.train.module import TrainingDiverged
 
 MIXTURES = {"ring": ring_mixture, "anisotropic": random_mixture}
 F64 = torch.float64
@@ -79,13 +77,9 @@ def run(cfg: Any, out_dir: Path) -> dict[str, Any]:
 
 @hydra.main(config_path="pkg://sciddiff.configs", config_name="quickstart", version_base="1.3")
 def main(cfg: DictConfig) -> None:
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
-    try:
-        report = run(cfg, out_dir)
-    except (TrainingDiverged, ValueError) as err:
-        print(f"sciddiff-quickstart: {err}", file=sys.stderr)
-        sys.exit(1)
+    report = run_app("sciddiff-quickstart", run, cfg)
     print(json.dumps(report, indent=2))
+    out_dir = Path(report["checkpoint"]).parents[2]
     print(f"outputs in {out_dir}: train/ (checkpoints, metrics.jsonl, figures/), samples-*/ (samples.nc, samples.png),")
     print("posterior/ (posterior.nc with samples, mean, std, quantiles; posterior-*.png), report.json")
 

@@ -6,16 +6,14 @@ Writes ``samples.nc`` (decoded, with the domain's coordinates), the domain's nat
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import hydra
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sciddiff.guidance import ClassifierFreeGuidance
-from sciddiff.train.apps.common import condition_tensors, provenance
+from sciddiff.train.apps.common import condition_tensors, provenance, run_app
 from sciddiff.train.build import plain
 from sciddiff.train.checkpoint import TrainedModel, load_trained
 from sciddiff.train.inference import sample_model
@@ -76,12 +74,9 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
 
 @hydra.main(config_path="pkg://sciddiff.configs", config_name="sample", version_base="1.3")
 def main(cfg: DictConfig) -> None:
-    try:
-        out = run(cfg, Path(HydraConfig.get().runtime.output_dir))
-    except (ValueError, FileNotFoundError) as err:
-        print(f"sciddiff-sample: {err}", file=sys.stderr)
-        sys.exit(1)
-    print("wrote " + ", ".join(str(f) for f in out["files"]))
+    out = run_app("sciddiff-sample", run, cfg)
+    if out["files"]:
+        print("wrote " + ", ".join(str(f) for f in out["files"]))
 
 
 if __name__ == "__main__":

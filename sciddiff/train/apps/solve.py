@@ -9,21 +9,19 @@ samples, their mean, standard deviation and quantiles (and the truth), a figure 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import hydra
 import torch
 import xarray as xr
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 from torch import Tensor
 
 import sciddiff
 from sciddiff.guidance.posterior import get_method
 from sciddiff.state import derive_seed
-from sciddiff.train.apps.common import provenance
+from sciddiff.train.apps.common import provenance, run_app
 from sciddiff.train.build import plain
 from sciddiff.train.checkpoint import TrainedModel, load_trained
 from sciddiff.train.figures import plot_posterior
@@ -110,11 +108,7 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
 
 @hydra.main(config_path="pkg://sciddiff.configs", config_name="solve", version_base="1.3")
 def main(cfg: DictConfig) -> None:
-    try:
-        out = run(cfg, Path(HydraConfig.get().runtime.output_dir))
-    except (ValueError, FileNotFoundError) as err:
-        print(f"sciddiff-solve: {err}", file=sys.stderr)
-        sys.exit(1)
+    out = run_app("sciddiff-solve", run, cfg)
     print(json.dumps(out["summary"], indent=2))
     print("wrote " + ", ".join(str(f) for f in out["files"]))
 
