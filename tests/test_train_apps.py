@@ -99,7 +99,9 @@ def test_svd_methods_get_an_exact_svd_of_the_lifted_operator(exact: TrainedModel
 def test_bits_per_dim_includes_the_normalisation_jacobian(exact: TrainedModel) -> None:
     x_raw = MU + torch.tensor([[0.5, -0.3, 1.0], [-1.0, 0.2, -2.0]], dtype=F64)
     x_state = exact.adapter.encode(x_raw).double()
-    bpd = bits_per_dim(exact, x_state, divergence="exact", rtol=1e-7, atol=1e-7)
+    state_prior = exact.denoiser.mixture
+    p_max = state_prior.marginal(exact.process, exact.process.t_max).log_prob  # no prior-mismatch error
+    bpd = bits_per_dim(exact, x_state, divergence="exact", rtol=1e-7, atol=1e-7, prior_log_prob=p_max)
     expected = -Gaussian(MU, COV).log_prob(x_raw) / (3 * math.log(2.0))
     assert torch.allclose(bpd, expected, rtol=2e-3)
 
@@ -142,3 +144,24 @@ def test_train_then_sample_solve_and_evaluate_a_real_checkpoint(tmp_path: Path) 
     assert set(metrics["metrics"]) == {"sliced_w2", "mean_error"} and metrics["bits_per_dim"]["n"] == 8
     exact_bpd = -Gaussian(MU, COV).log_prob(rows[:200]).mean() / (3 * math.log(2.0))  # about 2.4
     assert abs(metrics["bits_per_dim"]["mean"] - float(exact_bpd)) < 0.25
+
+
+class Counts(TabularAdapter):
+    """Integer-valued rows (bin width 2 in raw units), identity-encoded: exercises the dequantisation term."""
+
+    dequantization = 2.0
+
+    def __init__(self) -> None:
+        super().__init__(builtin="ring")
+        self.mean, self.std = torch.zeros(3, dtype=F64), torch.ones(3, dtype=F64)
+
+
+def test_bits_per_dim_of_integer_data_dequantises_and_adds_the_bin_volume() -> None:
+    process, prior = VP(), Gaussian(MU, COV)
+    model = TrainedModel(Counts(), process, prior.denoiser(process), {"seed": 0}, Path("exact"), True)
+    x = torch.tensor([[2.0, -2.0, 10.0], [4.0, 0.0, 8.0]], dtype=F64)
+    p_max = prior.marginal(process, process.t_max).log_prob  # the exact p(t_max): no prior-mismatch error
+    bpd = bits_per_dim(model, x, seed=5, divergence="exact", rtol=1e-7, atol=1e-7, prior_log_prob=p_max)
+    u = torch.rand(x.shape, generator=torch.Generator().manual_seed(5), dtype=F64)
+    expected = -(prior.log_prob(x + 2.0 * u) + 3 * math.log(2.0)) / (3 * math.log(2.0))
+    assert torch.allclose(bpd, expected, rtol=2e-3)

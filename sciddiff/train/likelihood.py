@@ -27,7 +27,7 @@ def bits_per_dim(model: TrainedModel, x: State, seed: int = 0, **options: Any) -
     if delta is not None:
         raw = adapter.decode(x)
         g = torch.Generator().manual_seed(seed)
-        x = adapter.encode(raw + delta * torch.rand(raw.shape, generator=g, dtype=raw.dtype))
+        x = adapter.encode(raw + delta * torch.rand(raw.shape, generator=g, dtype=raw.dtype)).to(x.dtype)
     spec = adapter.state_spec()
     log_p = sciddiff.log_likelihood(model.denoiser, model.process, x, spec=spec, generator=seed, **options)
     log_p = log_p.double() + adapter.log_det_jacobian(x).double()
