@@ -119,6 +119,30 @@ def write_wav(
     return path
 
 
+WAV_PEAK = 0.98
+
+
+def write_new_wav(path: str | Path, waveform: np.ndarray | torch.Tensor, sample_rate: int) -> Path:
+    """Write a 16-bit mono WAV to a new file (an existing file raises, nothing is overwritten); a waveform louder
+    than a 0.98 peak (e.g. from Griffin-Lim) is scaled down to it, never up."""
+    x = waveform.detach().cpu().double().numpy() if isinstance(waveform, torch.Tensor) else np.asarray(waveform, float)
+    if x.ndim != 1 or x.size == 0 or not np.isfinite(x).all():
+        raise ValueError(f"waveform for {path} must be a non-empty finite (T,) array, got shape {x.shape}")
+    peak = float(np.abs(x).max())
+    if peak > WAV_PEAK:
+        x = x * (WAV_PEAK / peak)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("xb") as f:
+            sf.write(f, x, int(sample_rate), subtype="PCM_16", format="WAV")
+    except FileExistsError:
+        raise ValueError(
+            f"{path} already exists; sciddiff never overwrites outputs (choose another directory)"
+        ) from None
+    return path
+
+
 def fix_length(waveform: np.ndarray, length: int) -> np.ndarray:
     """Crop the last axis to ``length`` samples or pad it with trailing zeros."""
     n = waveform.shape[-1]

@@ -168,7 +168,7 @@ def _sample_note(rng: np.random.Generator, config: SynthConfig) -> tuple[np.ndar
     amps = [1.0] + [float(k**-rolloff * rng.uniform(0.3, 1.0)) for k in range(2, n_harm + 1)]
     attack, decay = float(rng.uniform(0.01, 0.1)), float(rng.uniform(0.05, 0.2))
     sustain, release = float(rng.uniform(0.4, 0.9)), float(rng.uniform(0.05, 0.2))
-    gate = float(rng.uniform(0.5, 0.75)) * config.duration
+    gate = max(float(rng.uniform(0.5, 0.75)) * config.duration, attack + decay)  # short sounds: sustain starts at once
     env = adsr_envelope(config.times(), attack, decay, sustain, release, gate)
     wave = harmonic_note(pitch, amps, config, vibrato_rate=rate, vibrato_depth=depth, envelope=env)
     params = dict(

@@ -40,13 +40,14 @@ def griffin_lim(
     n_iter: int = 100,
     momentum: float = 0.99,
     length: int | None = None,
-    init: str = "random",
+    init: str | Tensor = "random",
     generator: int | torch.Generator | None = 0,
 ) -> GriffinLimResult:
     """Waveform whose STFT magnitude approximates ``magnitude`` (..., n_fft // 2 + 1, frames).
 
     ``init="random"`` starts from uniform random phases drawn from ``generator`` (a seed or a torch.Generator);
-    ``init="zeros"`` starts from zero phase.
+    ``init="zeros"`` starts from zero phase; a real tensor shaped like ``magnitude`` gives the initial phases
+    (radians), e.g. those of an observed STFT.
     """
     if n_iter < 1:
         raise ValueError(f"n_iter must be >= 1, got {n_iter}")
@@ -54,7 +55,13 @@ def griffin_lim(
         raise ValueError(f"momentum must be in [0, 2), got {momentum}")
     if bool((magnitude < 0).any()) or not bool(torch.isfinite(magnitude).all()):
         raise ValueError("magnitude must be finite and non-negative")
-    if init == "random":
+    if isinstance(init, Tensor):
+        if init.shape != magnitude.shape or init.is_complex():
+            raise ValueError(
+                f"initial phases must be real and shaped {tuple(magnitude.shape)}, got {tuple(init.shape)}"
+            )
+        angle = init.to(magnitude)
+    elif init == "random":
         gen = (
             generator if isinstance(generator, torch.Generator) else torch.Generator().manual_seed(int(generator or 0))
         )
