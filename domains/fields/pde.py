@@ -34,15 +34,19 @@ def darcy_residual(a: Tensor, u: Tensor, f: float = 1.0) -> Tensor:
     return total / h2 - f
 
 
-def darcy_residual_operator(size: int, weight: float = 1.0, f: float = 1.0, channels: tuple[int, int] = (0, 1)):
-    """The map (B, C, size, size) fields -> weight * darcy_residual(x[:, a], x[:, u]) flattened, as a
-    :class:`Differentiable` operator; observing it as 0 with noise std s imposes the PDE with tolerance s / weight."""
+def darcy_residual_operator(
+    size: int, weight: float = 1.0, f: float = 1.0, channels: tuple[int, int] = (0, 1), a_min: float = 0.5
+) -> Differentiable:
+    """The map (B, C, size, size) fields -> weight * darcy_residual(max(x[:, a], a_min), x[:, u]) flattened, as a
+    :class:`Differentiable` operator; observing it as 0 with noise std s imposes the PDE with tolerance s / weight.
+    The floor ``a_min`` keeps the harmonic means finite for the rough coefficients of early denoiser estimates
+    (the data's coefficients, 3 and 12, are untouched)."""
     if not weight > 0:
         raise ValueError(f"the PDE residual weight must be > 0, got {weight}")
     ia, iu = channels
     n_channels = max(ia, iu) + 1
 
     def residual(x: Tensor) -> Tensor:
-        return weight * darcy_residual(x[:, ia], x[:, iu], f).reshape(x.shape[0], -1)
+        return weight * darcy_residual(x[:, ia].clamp_min(a_min), x[:, iu], f).reshape(x.shape[0], -1)
 
     return Differentiable(residual, (n_channels, size, size), ((size - 2) ** 2,), name=f"darcy residual x {weight:g}")
