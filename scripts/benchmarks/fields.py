@@ -69,6 +69,7 @@ class Lifted:
         self.op = scaled(op, scale)
         if svd and not self.op.has_svd:
             self.op = self.op.with_dense_svd()
+            self.op.singular_values()  # the dense SVD is computed here, once
         self.shift = op.forward(offset.to(F64).expand(1, *op.in_shape))[0]
 
     def y(self, y: Tensor) -> Tensor:
@@ -368,7 +369,7 @@ def main() -> None:
     parser.add_argument("--methods", default="ddrm,diffpir,dps")
     parser.add_argument("--deepinv", action="store_true")
     parser.add_argument("--per-class", type=int, default=50)
-    parser.add_argument("--cfg-scales", type=float, nargs="+", default=(1.0, 2.0))
+    parser.add_argument("--cfg-scales", type=float, nargs="+", default=(1.0, 2.0, 3.0))
     parser.add_argument("--nll-n", type=int, default=32)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
