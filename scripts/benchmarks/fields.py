@@ -291,19 +291,17 @@ def darcy_part(args: argparse.Namespace, train_minutes: float) -> dict[str, Any]
                 samples.append(s)
                 secs += sec
             rows.append(darcy_summary(f"sciddiff {method.upper()}", truths, torch.stack(samples), secs, problem))
-        if args.pde_weight > 0:  # DPS on sensors + the PDE residual observed as zero (DiffusionPDE-style)
-            pde = adapter.operator(
-                {"name": "darcy", "kwargs": {"observe": observe, "n": 100, "seed": 0, "pde_weight": args.pde_weight}},
-                adapter.shape,
-            )
+        if args.pde_tol > 0:  # DPS on sensors + the PDE residual observed as zero (DiffusionPDE-style)
             samples, secs = [], 0.0
             for j, y in enumerate(ys):
+                kw = {"observe": observe, "n": 100, "seed": 0, "pde_weight": sig[j] / args.pde_tol}
+                pde = adapter.operator({"name": "darcy", "kwargs": kw}, adapter.shape)
                 y_full = torch.cat([y, torch.zeros(pde.out_dim - y.numel(), dtype=F64)])
                 a_state, y_state = lift_problem(adapter, pde, y_full)
                 s, sec = posterior(model, a_state, y_state, sig[j], "dps", args.steps, args.n_samples_dps, 50 + j)
                 samples.append(s)
                 secs += sec
-            label = f"sciddiff DPS + PDE residual (weight {args.pde_weight:g})"
+            label = f"sciddiff DPS + PDE residual (tolerance {args.pde_tol:g})"
             rows.append(darcy_summary(label, truths, torch.stack(samples), secs, problem))
         results[problem] = rows
     return {"problems": results, "train": info}
@@ -365,7 +363,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--tv-iter", type=int, default=300)
     parser.add_argument("--imaging-noise", type=float, default=0.01)
-    parser.add_argument("--pde-weight", type=float, default=0.0)
+    parser.add_argument("--pde-tol", type=float, default=0.0, help="PDE residual tolerance (0: no PDE term)")
     parser.add_argument("--methods", default="ddrm,diffpir,dps")
     parser.add_argument("--deepinv", action="store_true")
     parser.add_argument("--per-class", type=int, default=50)
