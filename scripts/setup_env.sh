@@ -14,7 +14,9 @@ if ! python -c "import torch" >/dev/null 2>&1; then
   if command -v nvidia-smi >/dev/null 2>&1; then
     python -m pip install --quiet "torch>=2.4"
   else
-    python -m pip install --quiet --index-url https://download.pytorch.org/whl/cpu "torch>=2.4"
+    # CPU wheels from PyTorch's index; where that index is unreachable, pip's other configured sources
+    # (e.g. local wheel folders) serve, after one quick retry instead of many slow ones.
+    python -m pip install --quiet --retries 1 --timeout 10 --index-url https://download.pytorch.org/whl/cpu "torch>=2.4"
   fi
 fi
 python -m pip install --quiet -e ".${extras:+[$extras]}"
