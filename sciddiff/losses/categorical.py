@@ -64,7 +64,8 @@ def mixing_elbo(process: CategoricalProcess, logits: Tensor, x0: Tensor, x_t: Te
     d = (ratio_model - ratio) / ratio.clamp_min(torch.finfo(_F64).tiny)
     per_y = torch.where(ratio > 0, ratio * (d - torch.log1p(d)), ratio_model)
     bracket = torch.where(other, per_y, 0.0).sum(-1)
-    return torch.where(bracket == 0, 0.0, beta * m[x] * bracket)
+    gone = (bracket == 0) | (ac.squeeze(-1) == 0)  # the integrand's limit is 0 where alpha = 0 (beta = inf)
+    return torch.where(gone, 0.0, beta * m[x] * bracket)
 
 
 def categorical_terms(

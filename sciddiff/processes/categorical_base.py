@@ -62,7 +62,7 @@ class CategoricalProcess:
 
     def _coef(self, t: Tensor | float, x: Tensor) -> Tensor:
         """alpha(t) as float64 shaped (B or 1, 1, ..., 1) to broadcast against (B, *event, states)."""
-        a = self.alpha(torch.as_tensor(t, device=x.device)).to(x.device)
+        a = self.alpha(torch.as_tensor(t, dtype=_F64, device=x.device))
         return a.reshape(a.shape[:1] + (1,) * x.dim()) if a.dim() == 1 else a.reshape((1,) * (x.dim() + 1))
 
     def _onehot(self, x: Tensor, n: int) -> Tensor:

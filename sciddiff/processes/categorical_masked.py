@@ -39,6 +39,16 @@ class MaskedProcess(CategoricalProcess):
         hit = torch.nn.functional.one_hot(x.clamp_max(self.num_classes - 1), self.num_classes).bool()
         return hit | (x == self.mask_index).unsqueeze(-1)
 
+    def reverse_probs(self, x_t: Tensor, logits: Tensor, t: Tensor | float, s: Tensor | float) -> Tensor:
+        """Revealed tokens stay; a masked entry is revealed with probability (alpha_s - alpha_t)/(1 - alpha_t),
+        its token drawn from p(x0 | x_t), and stays masked otherwise (the general formula, in closed form)."""
+        a_t, a_s = self._coef(t, x_t), self._coef(s, x_t)
+        masked = (x_t == self.mask_index).unsqueeze(-1)
+        p0 = torch.softmax(logits.to(_F64), dim=-1)
+        reveal = torch.cat([(a_s - a_t) * p0, (1.0 - a_s).expand_as(p0[..., :1])], dim=-1) / (1.0 - a_t)
+        keep = self._onehot(x_t, self.num_states)
+        return torch.where(masked, reveal, keep)
+
     def x0_log_likelihood(self, x_t: Tensor, t: Tensor | float) -> Tensor:
         ok = self.consistent(x_t, t)
         return torch.zeros(ok.shape, dtype=_F64, device=x_t.device).masked_fill(~ok, float("-inf"))

@@ -69,18 +69,19 @@ class LinearSchedule(KeepSchedule):
 
 
 class CosineSchedule(KeepSchedule):
-    """alpha(t) = 1 - cos(pi/2 (1 - t)) on [0, 1] (MD4's cosine schedule, arXiv:2406.04329)."""
+    """alpha(t) = 1 - cos(pi/2 (1 - t)) = 1 - sin(pi t / 2) on [0, 1] (MD4's cosine schedule, arXiv:2406.04329);
+    the sine form is exactly 1 at t = 0 and 0 at t = 1."""
 
     name = "cosine"
 
     def alpha(self, t: Tensor) -> Tensor:
-        return 1.0 - torch.cos(0.5 * math.pi * (1.0 - t.to(_F64)))
+        return 1.0 - torch.sin(0.5 * math.pi * t.to(_F64))
 
     def dalpha(self, t: Tensor) -> Tensor:
-        return -0.5 * math.pi * torch.sin(0.5 * math.pi * (1.0 - t.to(_F64)))
+        return -0.5 * math.pi * torch.cos(0.5 * math.pi * t.to(_F64))
 
     def t_of_alpha(self, a: Tensor) -> Tensor:
-        return 1.0 - torch.acos((1.0 - a.to(_F64)).clamp(0.0, 1.0)) / (0.5 * math.pi)
+        return torch.asin((1.0 - a.to(_F64)).clamp(0.0, 1.0)) / (0.5 * math.pi)
 
 
 class PolynomialSchedule(KeepSchedule):
