@@ -33,7 +33,7 @@ def persistence(history: ArrayLike, horizon: int, n_samples: int | None = None, 
     last = np.array([np.flatnonzero(np.isfinite(x[:, d]))[-1] for d in range(x.shape[1])])
     lead = np.arange(1, horizon + 1)
     reference = np.broadcast_to(last[None, :], (horizon, x.shape[1]))
-    target = x.shape[0] - 1 + lead[:, None]
+    target = np.broadcast_to(x.shape[0] - 1 + lead[:, None], reference.shape)
     return Predictive(squeeze(_increment_ensemble(x, reference, target, n_samples, seed), univariate))
 
 

@@ -13,13 +13,17 @@ from sciddiff.domains.timeseries.metrics.crps import (
 )
 from sciddiff.domains.timeseries.metrics.energy import energy_score
 from sciddiff.domains.timeseries.metrics.point import mae_median, rmse_median
+from sciddiff.domains.timeseries.metrics.spectrum import energy_spectrum, log_spectrum_error, marginal_w1
 
 __all__ = [
     "QUANTILE_LEVELS",
     "crps_ensemble",
     "energy_score",
+    "energy_spectrum",
     "interval_coverage",
+    "log_spectrum_error",
     "mae_median",
+    "marginal_w1",
     "quantile_crps",
     "quantile_crps_sum",
     "rmse_median",

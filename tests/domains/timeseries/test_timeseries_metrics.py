@@ -11,8 +11,11 @@ import scoringrules
 from sciddiff.domains.timeseries.metrics import (
     crps_ensemble,
     energy_score,
+    energy_spectrum,
     interval_coverage,
+    log_spectrum_error,
     mae_median,
+    marginal_w1,
     quantile_crps,
     quantile_crps_sum,
     rmse_median,
@@ -169,3 +172,21 @@ def test_bad_metric_inputs() -> None:
         spread_skill_ratio(x[:1], y)
     with pytest.raises(ValueError, match=re.escape("quantile levels must lie strictly between 0 and 1, got [0.  0.5]")):
         quantile_crps(x, y, levels=[0.0, 0.5])
+
+
+def test_energy_spectrum_of_known_modes_and_rollout_errors() -> None:
+    x = 2 * np.pi * np.arange(64) / 64
+    fields = np.stack([3.0 * np.cos(5 * x + p) + 0.5 * np.sin(2 * x) + 1.0 for p in (0.0, 1.0, 2.5)])
+    e = energy_spectrum(fields)
+    np.testing.assert_allclose(e[[0, 2, 5]], [1.0, 0.25 / 4, 9.0 / 4], rtol=1e-12)
+    assert np.delete(e, [0, 2, 5]).max() < 1e-25
+    np.testing.assert_allclose(e[0] + 2 * e[1:32].sum() + e[32], (fields**2).mean(), rtol=1e-12)  # Parseval
+    rng = np.random.default_rng(0)
+    ref = rng.normal(size=(200, 32)) * np.exp(-0.1 * np.arange(32))
+    assert log_spectrum_error(ref, ref) == 0.0
+    scaled = log_spectrum_error(2.0 * ref, ref, k_max=10)  # log E shifts by log 4 at every wavenumber
+    log_ref = np.log(energy_spectrum(ref)[1:11])
+    assert scaled == pytest.approx(np.sqrt(10) * np.log(4.0) / np.linalg.norm(log_ref), rel=1e-12)
+    assert marginal_w1(ref + 0.3, ref) == pytest.approx(0.3 / ref.std(), rel=1e-9)
+    with pytest.raises(ValueError, match="the grids differ"):
+        log_spectrum_error(ref[:, :16], ref)

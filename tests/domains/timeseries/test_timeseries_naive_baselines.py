@@ -32,6 +32,11 @@ def test_persistence_point_and_increment_ensemble_on_a_line() -> None:
     # a line has identical changes over each lag, so the resampled ensemble is the exact continuation
     ens = persistence(x, 4, n_samples=50, seed=1)
     np.testing.assert_allclose(ens.samples, np.broadcast_to(3.0 + 0.5 * np.arange(30, 34), (50, 4)), atol=1e-12)
+    # several variables, each continued along its own line
+    two = np.stack([x, -2.0 * np.arange(30.0)], axis=1)
+    ens2 = persistence(two, 3, n_samples=10, seed=2)
+    exact = np.stack([3.0 + 0.5 * np.arange(30, 33), -2.0 * np.arange(30, 33)], axis=1)
+    np.testing.assert_allclose(ens2.samples, np.broadcast_to(exact, (10, 3, 2)), atol=1e-12)
 
 
 def test_seasonal_naive_continues_trend_plus_season_exactly() -> None:

@@ -1,0 +1,68 @@
+"""Shared pieces of the time-series benchmark parts: sampling settings, model loading, scoring of ensembles."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from sciddiff.domains.timeseries.metrics import crps_ensemble, interval_coverage, spread_skill_ratio
+from sciddiff.domains.timeseries.tasks import Problem, conditional_sample, guided_sample
+
+from sciddiff.train import TrainedModel, load_trained
+from scripts.benchmarks.timeseries_models import train, training_record
+
+SOLVER, STEPS = "dpmpp_2m", 20
+GUIDANCE = {"method": "mmps", "steps": 20, "options": {"cg_iterations": 2}}
+SAMPLING = {"solver": {"name": SOLVER, "steps": STEPS}, "guidance": GUIDANCE, "guided_solver": SOLVER}
+
+
+def model(name: str) -> tuple[TrainedModel, dict[str, float]]:
+    """A benchmark model (trained now if needed) with its EMA weights, and its training record."""
+    trained = load_trained(train(name))
+    trained.adapter.datasets(int(trained.record["seed"]))
+    return trained, training_record(name)
+
+
+def conditional(m: TrainedModel, problem: Problem, n: int, seed: int) -> np.ndarray:
+    return conditional_sample(m, problem, n, SOLVER, STEPS, seed).numpy()
+
+
+def guided(m: TrainedModel, problem: Problem, n: int, seed: int) -> np.ndarray:
+    g = GUIDANCE
+    return guided_sample(m, problem, n, g["method"], g["steps"], seed, solver=SOLVER, **g["options"]).numpy()
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def scores(samples: np.ndarray, truth: np.ndarray, mask: np.ndarray | None = None) -> dict[str, float]:
+    """CRPS, RMSE of the ensemble mean, spread-skill and 90% coverage of samples (n, ...) against truth (...)."""
+    mask = np.isfinite(truth) if mask is None else mask & np.isfinite(truth)
+    mean = samples.mean(axis=0)
+    out = {
+        "crps": crps_ensemble(samples, truth, mask),
+        "rmse": float(np.sqrt(np.mean((mean - truth)[mask] ** 2))),
+        "coverage_90": interval_coverage(samples, truth, mask, levels=(0.9,))[0.9],
+    }
+    if samples.shape[0] > 1 and np.ptp(samples, axis=0)[mask].max() > 0:
+        out["spread_skill"] = spread_skill_ratio(samples, truth, mask)
+    return out
+
+
+def stack_runs(runs: list[np.ndarray]) -> np.ndarray:
+    """Per-window ensembles (n, ...) stacked as one ensemble over windows: (n, W, ...)."""
+    return np.stack(runs, axis=1)
+
+
+def fmt(x: float | None, digits: int = 3) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{digits}f}"
+
+
+def seed_all() -> None:
+    torch.set_num_threads(1)
