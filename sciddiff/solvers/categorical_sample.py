@@ -91,6 +91,11 @@ def sample_categorical(
         cats, visited = method.run(ctx, {k: leaves[k] for k in spec.categorical}, denoise_final)
         caller.raise_if_nonfinite()
         return spec.from_leaves(cats), SampleInfo(method.name, visited.shape[-1] - 1, cost.nfe, visited, cost)
+    if isinstance(solver, str) and solver == "first_hitting":
+        raise ValueError(
+            "first_hitting draws its own event times, so it samples categorical-only states; a mixed state's "
+            "categorical leaves take ancestral steps on the continuous solver's grid"
+        )
     name = "ddpm" if solver in (None, "ancestral") else solver
     method = get_solver(name, **options)
     check_on_grid(method)
