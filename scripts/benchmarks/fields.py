@@ -374,27 +374,27 @@ def main() -> None:
     torch.set_num_threads(1)
     ct_min, darcy_min, digits_min = args.train_minutes
     start = time.perf_counter()
-    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     results: dict[str, Any] = {}
+    command = "python scripts/benchmarks/fields.py " + " ".join(sys.argv[1:])
     for part in args.parts.split(","):
         t = time.perf_counter()
+        load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
         fn = {"ct": ct_part, "imaging": imaging_part, "darcy": darcy_part, "digits": digits_part}[part]
         minutes = {"ct": ct_min, "imaging": ct_min, "darcy": darcy_min, "digits": digits_min}[part]
         results[part] = fn(args, minutes)
         results[part]["wall"] = time.perf_counter() - t
-        print(json.dumps({part: results[part]}, default=str)[:4000])
-    command = "python scripts/benchmarks/fields.py " + " ".join(sys.argv[1:])
-    stamp = (
-        f"Command: `{command}` (run {date.today()}, {time.perf_counter() - start:.0f} s of evaluation, torch "
-        f"{torch.__version__}, {platform.machine()}; 2 CPU cores shared with other workers, `uptime` at start: "
-        f"{load.split('load average:')[-1].strip()})"
-    )
-    sections = render(results, stamp, args)
-    for key, (title, text) in sections.items():
-        print(f"\n{title}\n\n{text}")
-        if args.write:
-            replace_section(ROOT / "BENCHMARKS.md", key, title, text)
-    (ROOT / "outputs" / "benchmarks" / "fields_results.json").write_text(json.dumps(results, default=str, indent=1))
+        stamp = (
+            f"Command: `{command}` (run {date.today()}, this part {results[part]['wall']:.0f} s of evaluation, torch "
+            f"{torch.__version__}, {platform.machine()}; 2 CPU cores shared with other workers, `uptime` at the "
+            f"start: {load.split('load average:')[-1].strip()})"
+        )
+        for key, (title, text) in render({part: results[part]}, stamp, args).items():
+            print(f"\n{title}\n\n{text}", flush=True)
+            if args.write:  # each part is recorded as soon as it is done
+                replace_section(ROOT / "BENCHMARKS.md", key, title, text)
+        out = ROOT / "outputs" / "benchmarks" / f"fields_results_{part}.json"
+        out.write_text(json.dumps(results[part], default=str, indent=1))
+    print(f"total {time.perf_counter() - start:.0f} s")
 
 
 def train_line(info: dict[str, Any]) -> str:
