@@ -72,13 +72,44 @@ def test_solve_gives_the_closed_form_posterior_in_physical_units(exact: TrainedM
     assert ds["x"].shape == (2, 4000, 3) and list(ds["column"].values) == ["a", "b", "c"]
     assert ds["x_quantile"].shape == (5, 2, 3) and ds.attrs["method"] == "mmps"
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "calibration.nc",
+        "coverage.png",
         "posterior-0.png",
         "posterior-1.png",
         "posterior.nc",
+        "sbc.png",
         "summary.json",
     ]
     with pytest.raises(ValueError, match="already exists; sciddiff never overwrites outputs"):
         solve.run(cfg, tmp_path, model=exact)
+
+
+def test_simulation_based_calibration_of_a_trained_model_from_its_own_prior(
+    exact: TrainedModel, tmp_path: Path
+) -> None:
+    """Truths drawn from the model, y simulated in physical units, posterior by an exact method: SBC ranks are
+    uniform, TARP coverage is nominal and the predictive chi-square is about 1 (about 2 with the noise counted
+    twice: y - A x for a posterior sample has variance Sigma_y + A Cov[x | y] A^T)."""
+    cfg = app_config(
+        "solve",
+        "checkpoint=none",
+        "guidance=mmps",
+        "guidance.steps=60",
+        "n_samples=100",
+        "noise_std=0.5",
+        "observation.source=model",
+        "observation.n=60",
+        "operator=matrix",
+        "operator.random.rows=2",
+        "+guidance.options.cg_iterations=10",
+        "figures=0",
+    )
+    summary = solve.run(cfg, tmp_path, model=exact)["summary"]
+    assert summary["sbc_min_p_value"] > 1e-3
+    assert abs(summary["tarp_coverage_90"] - 0.9) < 0.12
+    assert 0.8 < summary["mean_reduced_chi2"] < 2.2
+    ranks = xr.open_dataset(tmp_path / "calibration.nc")["sbc_rank"]
+    assert ranks.shape == (60, 3) and int(ranks.max()) <= 100
 
 
 def test_svd_methods_get_an_exact_svd_of_the_lifted_operator(exact: TrainedModel, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from sciddiff.losses.categorical import OBJECTIVES, categorical_terms
 from sciddiff.losses.time_sampling import TIME_SAMPLERS, TimeSampler
 from sciddiff.losses.weighting import WEIGHTINGS, Weighting
 from sciddiff.processes import MixedProcess
-from sciddiff.state import NoiseSource, State, StateSpec
+from sciddiff.state import NoiseSource, State, StateSpec, free_entries, tie
 
 _F64 = torch.float64
 
@@ -38,8 +38,9 @@ class MixedLoss:
     - for each categorical leaf, ``categorical`` ("elbo" or "ce", see :mod:`sciddiff.losses.categorical`) from
       the leaf's x0-logits; with "elbo" the integrand is divided by the time density p(t), so that with
       ``reduction="sum"`` the leaf's loss is an unbiased estimate of its negative ELBO in nats.
-    ``reduction="mean"`` averages each leaf over its real (unmasked) entries; "sum" sums them. Padding entries are
-    never noised and never counted. ``leaf_weights`` gives lambda per categorical leaf (default 1).
+    ``reduction="mean"`` averages each leaf over its free entries (real ones; for symmetric pairs, each pair once);
+    "sum" sums them. Padding is never noised nor counted; symmetric leaves are noised on the upper triangle and
+    mirrored. ``leaf_weights`` gives lambda per categorical leaf (default 1).
     Returns the per-sample loss (B,).
     """
 
@@ -98,8 +99,9 @@ class MixedLoss:
             eps = spec.noise_flat(noise, dtype)
             alpha, sigma = (c.to(dtype).unsqueeze(1) for c in proc.continuous.alpha_sigma(t))
             noisy.update(spec.as_leaves(spec.unflatten(alpha * flat0 + sigma * eps, like=x0)))
+        free = {k: free_entries(spec.leaves[k], spec.masks.get(k), leaves[k]) for k in spec.categorical}
         for k in spec.categorical:
-            noisy[k] = proc.categorical[k].add_noise(leaves[k], t, noise, spec.masks.get(k))
+            noisy[k] = tie(proc.categorical[k].add_noise(leaves[k], t, noise, free[k]), spec.leaves[k])
         out = denoiser(spec.from_leaves(noisy), t.to(dtype), **dict(cond or {}))
         means, logits = split_prediction(out, spec, b)
         total = torch.zeros(b, dtype=_F64, device=device)
@@ -108,13 +110,10 @@ class MixedLoss:
         inv_density = torch.exp(-self.time_sampler.log_density(self._clock, t)) if self.objective == "elbo" else None
         for k in spec.categorical:
             terms = categorical_terms(proc.categorical[k], logits[k], leaves[k], noisy[k], t, self.objective)
-            m = spec.masks.get(k)
-            if m is not None:
-                terms = torch.where(m.expand_as(terms), terms, 0.0)
+            terms = torch.where(free[k], terms, 0.0)
             per_sample = terms.reshape(b, -1).sum(1)
             if self.reduction == "mean":
-                count = terms[0].numel() if m is None else m.expand_as(terms).reshape(b, -1).sum(1).clamp_min(1)
-                per_sample = per_sample / count
+                per_sample = per_sample / free[k].reshape(b, -1).sum(1).clamp_min(1)
             if inv_density is not None:
                 per_sample = per_sample * inv_density
             total = total + self.leaf_weights.get(k, 1.0) * per_sample

@@ -17,7 +17,7 @@ from torch import Tensor
 
 from sciddiff.processes.base import Process
 from sciddiff.processes.categorical_base import CategoricalProcess
-from sciddiff.state import LeafSpec, NoiseSource, State, StateSpec
+from sciddiff.state import LeafSpec, NoiseSource, State, StateSpec, free_entries, tie
 
 
 def _build(record: Any, what: str) -> Any:
@@ -144,7 +144,8 @@ class MixedProcess:
         batch_size: int | None = None,
     ) -> State:
         """x at t_max: Gaussian prior noise on the continuous leaves (inside the spec's constraints), a draw from
-        each categorical leaf's stationary distribution (the mask token for masked leaves); padding set to 0.
+        each categorical leaf's stationary distribution (the mask token for masked leaves) on its free entries,
+        mirrored for symmetric pairs; padding and a fixed diagonal set to 0.
 
         The batch size is that of the spec's masks, or ``batch_size``.
         """
@@ -164,8 +165,7 @@ class MixedProcess:
             leaves.update(spec.as_leaves(spec.unflatten(flat, like=like)))
         for k in spec.categorical:
             x = self.categorical[k].prior_sample((b, *spec.leaves[k].event_shape), noise, device)
-            m = spec.masks.get(k)
-            leaves[k] = x if m is None else torch.where(m.expand_as(x), x, 0)
+            leaves[k] = tie(torch.where(free_entries(spec.leaves[k], spec.masks.get(k), x), x, 0), spec.leaves[k])
         return spec.from_leaves(leaves)
 
     def __repr__(self) -> str:

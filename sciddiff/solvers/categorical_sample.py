@@ -64,9 +64,9 @@ def sample_categorical(
     """Sample a state with categorical leaves; see :func:`sciddiff.sample` for the arguments.
 
     Categorical-only states take ``solver`` "ancestral" (default) or "first_hitting" and the grid "uniform_t"
-    (default). Mixed states take a continuous solver name or instance for the continuous leaves ("ancestral" means
-    ddpm) and the grid "karras" (default) or any grid of the continuous process; their categorical leaves take
-    ancestral steps on the same grid.
+    (default). Mixed states take a continuous solver name or instance for the continuous leaves (default dpmpp_2m;
+    "ancestral" means ddpm) and the grid "karras" (default) or any grid of the continuous process; their
+    categorical leaves take ancestral steps on the same grid.
     """
     proc = MixedProcess.of(process)
     check_state(x)
@@ -96,7 +96,7 @@ def sample_categorical(
             "first_hitting draws its own event times, so it samples categorical-only states; a mixed state's "
             "categorical leaves take ancestral steps on the continuous solver's grid"
         )
-    name = "ddpm" if solver in (None, "ancestral") else solver
+    name = {None: "dpmpp_2m", "ancestral": "ddpm"}.get(solver, solver) if isinstance(solver, str | None) else solver
     method = get_solver(name, **options)
     check_on_grid(method)
     z = spec.flatten(x)

@@ -14,7 +14,7 @@ from sciddiff.processes import MaskedProcess, MixedProcess
 from sciddiff.processes.categorical_sampling import gumbel, sample_logits
 from sciddiff.solvers.categorical_model import CategoricalCaller
 from sciddiff.solvers.categorical_step import ancestral_step, clean_draw
-from sciddiff.state import NoiseSource, StateSpec
+from sciddiff.state import NoiseSource, StateSpec, free_entries, tie
 
 _F64 = torch.float64
 
@@ -32,6 +32,16 @@ class CategoricalContext:
 
     def mask(self, leaf: str) -> Tensor | None:
         return self.spec.masks.get(leaf)
+
+    def step(self, leaf: str, x: Tensor, logits: Tensor, t: Tensor, s: Tensor) -> Tensor:
+        """One ancestral step of a leaf from t to s."""
+        proc = self.process.categorical[leaf]
+        return ancestral_step(proc, x, logits, t, s, self.noise, self.mask(leaf), self.spec.leaves[leaf])
+
+    def clean(self, leaf: str, x: Tensor, logits: Tensor, t: Tensor) -> Tensor:
+        """The final draw of a leaf from p(x0 | x_t)."""
+        proc = self.process.categorical[leaf]
+        return clean_draw(proc, x, logits, t, self.noise, self.mask(leaf), self.spec.leaves[leaf])
 
 
 class CategoricalSolver(ABC):
@@ -68,19 +78,11 @@ class Ancestral(CategoricalSolver):
         steps = range(g.shape[1] - 1)
         for i in tqdm(steps, desc=self.name, leave=False) if ctx.progress else steps:
             logits = ctx.call(leaves, g[:, i])
-            leaves = {
-                k: ancestral_step(
-                    ctx.process.categorical[k], x, logits[k], g[:, i], g[:, i + 1], ctx.noise, ctx.mask(k)
-                )
-                for k, x in leaves.items()
-            }
+            leaves = {k: ctx.step(k, x, logits[k], g[:, i], g[:, i + 1]) for k, x in leaves.items()}
         unfinished = any(bool((p.alpha(g[:, -1]) < 1).any()) for p in ctx.process.categorical.values())
         if denoise_final and unfinished:
             logits = ctx.call(leaves, g[:, -1])
-            leaves = {
-                k: clean_draw(ctx.process.categorical[k], x, logits[k], g[:, -1], ctx.noise, ctx.mask(k))
-                for k, x in leaves.items()
-            }
+            leaves = {k: ctx.clean(k, x, logits[k], g[:, -1]) for k, x in leaves.items()}
         return leaves, g
 
 
@@ -116,14 +118,14 @@ class FirstHitting(CategoricalSolver):
 
     def run(self, ctx: CategoricalContext, leaves: dict[str, Tensor], denoise_final: bool) -> tuple[dict, Tensor]:
         sched = self._schedule(ctx.process)
+        leaves = dict(leaves)
         ref = next(iter(leaves.values()))
         b, device = ref.shape[0], ref.device
         tau = torch.full((b,), ctx.process.t_max, dtype=_F64, device=device)
         times = [tau]
         while True:
             masked = {
-                k: (x == ctx.process.categorical[k].num_classes)
-                & (torch.ones_like(x, dtype=torch.bool) if ctx.mask(k) is None else ctx.mask(k).expand_as(x))
+                k: (x == ctx.process.categorical[k].num_classes) & free_entries(ctx.spec.leaves[k], ctx.mask(k), x)
                 for k, x in leaves.items()
             }
             n = sum(m.reshape(b, -1).sum(1) for m in masked.values())
@@ -151,7 +153,7 @@ class FirstHitting(CategoricalSolver):
                 token = sample_logits(row, ctx.noise)
                 flat = x.reshape(b, size).clone()
                 flat[mine, where[mine]] = token[mine]
-                leaves[k] = flat.reshape(x.shape)
+                leaves[k] = tie(flat.reshape(x.shape), ctx.spec.leaves[k])
                 start += size
             tau = s
             times.append(tau)

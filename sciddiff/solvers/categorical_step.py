@@ -2,7 +2,8 @@
 
 One ancestral step draws x_s ~ p(x_s | x_t) = sum_x0 q(x_s | x_t, x0) p(x0 | x_t) independently per entry, from
 the denoiser's x0-logits (float64 Gumbel-max). The last draw at t_min takes x0 itself from p(x0 | x_t). Padding
-entries (mask False) never change. Austin et al. (2021), arXiv:2107.03006; Shi et al. (2024), arXiv:2406.04329.
+entries (mask False) never change; symmetric pairs are drawn on the upper triangle and mirrored. Austin et al.
+(2021), arXiv:2107.03006; Shi et al. (2024), arXiv:2406.04329.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from torch import Tensor
 
 from sciddiff.processes import CategoricalProcess, MixedProcess
 from sciddiff.processes.categorical_sampling import sample_probs
-from sciddiff.state import NoiseSource, StateSpec
+from sciddiff.state import LeafSpec, NoiseSource, StateSpec, free_entries, tie
 
 
 def _real(x: Tensor, mask: Tensor | None) -> Tensor:
@@ -24,6 +25,12 @@ def _keep_padding(new: Tensor, old: Tensor, mask: Tensor | None) -> Tensor:
     return new if mask is None else torch.where(mask.expand_as(old), new, old)
 
 
+def _draw(probs: Tensor, x_t: Tensor, noise: NoiseSource, mask: Tensor | None, leaf: LeafSpec | None) -> Tensor:
+    if leaf is None:
+        return _keep_padding(sample_probs(probs, noise), x_t, mask)
+    return tie(_keep_padding(sample_probs(probs, noise), x_t, free_entries(leaf, mask, x_t)), leaf)
+
+
 def ancestral_step(
     process: CategoricalProcess,
     x_t: Tensor,
@@ -32,10 +39,11 @@ def ancestral_step(
     s: Tensor,
     noise: NoiseSource,
     mask: Tensor | None = None,
+    leaf: LeafSpec | None = None,
 ) -> Tensor:
-    """x_s ~ p(x_s | x_t) for s < t (per-sample times (B,) or scalars)."""
-    probs = process.reverse_probs(_real(x_t, mask), logits, t, s)
-    return _keep_padding(sample_probs(probs, noise), x_t, mask)
+    """x_s ~ p(x_s | x_t) for s < t (per-sample times (B,) or scalars). With ``leaf``, symmetric-pairs constraints
+    are honoured: the upper triangle is drawn and mirrored (see :mod:`sciddiff.state.categorical`)."""
+    return _draw(process.reverse_probs(_real(x_t, mask), logits, t, s), x_t, noise, mask, leaf)
 
 
 def clean_draw(
@@ -45,10 +53,10 @@ def clean_draw(
     t: Tensor,
     noise: NoiseSource,
     mask: Tensor | None = None,
+    leaf: LeafSpec | None = None,
 ) -> Tensor:
     """x0 ~ p(x0 | x_t): the final step to clean data (revealed tokens of a masked process stay as they are)."""
-    probs = process.clean_probs(_real(x_t, mask), logits, t)
-    return _keep_padding(sample_probs(probs, noise), x_t, mask)
+    return _draw(process.clean_probs(_real(x_t, mask), logits, t), x_t, noise, mask, leaf)
 
 
 def check_categorical(process: MixedProcess, spec: StateSpec, leaves: dict[str, Tensor]) -> None:
@@ -94,7 +102,14 @@ class AncestralStepper:
             t, s = self.grid[:, self.index], self.grid[:, self.index + 1]
             self.leaves = {
                 k: ancestral_step(
-                    self.process.categorical[k], x, self.logits[k], t, s, self.noise, self.spec.masks.get(k)
+                    self.process.categorical[k],
+                    x,
+                    self.logits[k],
+                    t,
+                    s,
+                    self.noise,
+                    self.spec.masks.get(k),
+                    self.spec.leaves[k],
                 )
                 for k, x in self.leaves.items()
             }
@@ -113,7 +128,15 @@ class AncestralStepper:
             raise ValueError("finish() needs a denoiser evaluation at the last grid point")
         t = self.grid[:, -1]
         self.leaves = {
-            k: clean_draw(self.process.categorical[k], x, self.logits[k], t, self.noise, self.spec.masks.get(k))
+            k: clean_draw(
+                self.process.categorical[k],
+                x,
+                self.logits[k],
+                t,
+                self.noise,
+                self.spec.masks.get(k),
+                self.spec.leaves[k],
+            )
             for k, x in self.leaves.items()
         }
         return self.leaves

@@ -40,9 +40,9 @@ def sample(
     - ``steps``: grid intervals. Evaluations: ddim/ddpm/euler/dpmpp_2m/dpmpp_2m_sde/unipc/em = steps,
       heun = 2 steps - 1, dpmpp_3m = steps + 1, pc = 2 steps, rk45 adaptive; plus one for the final denoise
       unless ``denoise_final=False``.
-    - ``grid``: "karras" (default for Gaussian processes, rho = 7), "uniform_t", "uniform_logsnr", "optimized" (tuned at run time
-      on this denoiser; see ``optimize_grid``), a callable (process, steps) -> times, or a tensor (steps+1,)
-      or (B, steps+1).
+    - ``grid``: "karras" (default for Gaussian processes, rho = 7), "uniform_t", "uniform_logsnr", "optimized"
+      (tuned at run time on this denoiser; see ``optimize_grid``), a callable (process, steps) -> times, or a
+      tensor (steps+1,) or (B, steps+1).
     - ``generator``: None, a torch.Generator, an int seed (sample i gets its own stream, so it does not depend
       on the batch size) or one seed/generator per sample.
     - ``spec``: the state's :class:`StateSpec` (masks, constraints); inferred from x when omitted.

@@ -26,9 +26,10 @@ _TENSOR_KEY = "x"
 class LeafSpec:
     """One leaf: its kind, event shape (without the batch axis) and linear constraints.
 
-    ``kind="categorical"`` leaves hold integer class indices in ``range(num_classes)``; they are carried by
-    the spec so that mixed continuous/categorical states have one description, and are diffused by
-    categorical processes rather than by the continuous solvers.
+    ``kind="categorical"`` leaves hold integer class indices in ``range(num_classes)`` (noisy states of a masked
+    process also hold the mask token ``num_classes``); they are carried by the spec so that mixed
+    continuous/categorical states have one description, and are diffused by categorical processes rather than
+    by the continuous solvers.
     """
 
     event_shape: tuple[int, ...]

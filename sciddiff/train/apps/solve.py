@@ -1,9 +1,11 @@
 """``sciddiff-solve``: posterior sampling for y = A(x) + noise with a trained prior (Hydra app; ``configs/solve.yaml``).
 
 The operator acts in physical units on decoded data. Observations are simulated from held-out test data
-(``observation.source=test``; the truth is then known and calibration is reported) or read from a netCDF file
-with a variable ``y`` shaped (obs, *out_shape) (``observation.source=file``). Writes ``posterior.nc`` with the
-samples, their mean, standard deviation and quantiles (and the truth), a figure per observation, and a summary.
+(``observation.source=test``) or from truths drawn from the model itself (``observation.source=model``, for exact
+simulation-based calibration of the posterior sampler), or read from a netCDF file with a variable ``y`` shaped
+(obs, *out_shape) (``observation.source=file``). Writes ``posterior.nc`` with the samples, their mean, standard
+deviation and quantiles (and the truth), a figure per observation and a summary; with known truths also
+``calibration.nc``, ``sbc.png`` and ``coverage.png`` (SBC ranks, TARP coverage, posterior-predictive chi-square).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sciddiff.guidance.posterior import get_method
 from sciddiff.state import derive_seed
 from sciddiff.train.apps.common import provenance, run_app
 from sciddiff.train.build import plain
+from sciddiff.train.calibration_report import calibration_report
 from sciddiff.train.checkpoint import TrainedModel, load_trained
 from sciddiff.train.figures import plot_posterior
 from sciddiff.train.inference import prior_state
@@ -36,15 +39,17 @@ def observations(model: TrainedModel, cfg: dict, op: Any) -> tuple[Tensor, Tenso
     if obs["source"] == "file":
         y = torch.as_tensor(xr.open_dataset(obs["file"])["y"].values, dtype=torch.float64)
         return y, None
-    if obs["source"] != "test":
-        raise ValueError(f"observation.source must be 'test' or 'file', got {obs['source']!r}")
-    splits = model.adapter.datasets(int(model.record["seed"]))
-    data = splits.get("test", splits["val"])
     n = int(obs["n"])
-    if n > len(data):
-        raise ValueError(f"observation.n = {n} exceeds the {len(data)} held-out items")
-    items = [data[i]["x"] for i in range(n)]
-    truth = model.adapter.decode(torch.stack(items)).double()
+    if obs["source"] == "model":  # truths from the model's own prior: exact simulation-based calibration
+        truth = model.adapter.decode(model.sample(n, seed=derive_seed(int(cfg["seed"]), -1))).double()
+    elif obs["source"] == "test":
+        splits = model.adapter.datasets(int(model.record["seed"]))
+        data = splits.get("test", splits["val"])
+        if n > len(data):
+            raise ValueError(f"observation.n = {n} exceeds the {len(data)} held-out items")
+        truth = model.adapter.decode(torch.stack([data[i]["x"] for i in range(n)])).double()
+    else:
+        raise ValueError(f"observation.source must be 'test', 'model' or 'file', got {obs['source']!r}")
     g = torch.Generator().manual_seed(int(cfg["seed"]))
     clean = op.forward(truth)
     return clean + float(cfg["noise_std"]) * torch.randn(clean.shape, generator=g, dtype=clean.dtype), truth
@@ -97,6 +102,9 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
         summary["rmse_of_mean"] = float(
             torch.stack([(s.mean(0) - t).pow(2).mean() for s, t in zip(samples, truth, strict=True)]).mean().sqrt()
         )
+        if len(truth) >= 2:
+            summary.update(calibration_report(op, ys, truth, samples, float(cfg["noise_std"]), out_dir, attrs))
+            files += [out_dir / "calibration.nc", out_dir / "sbc.png", out_dir / "coverage.png"]
     for j, s in enumerate(samples[: int(cfg.get("figures", 4))]):
         files.append(
             plot_posterior(s.mean(0), s.std(0), out_dir / f"posterior-{j}.png", None if truth is None else truth[j])
