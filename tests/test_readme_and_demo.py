@@ -107,3 +107,13 @@ def test_quickstart_trains_samples_solves_and_scores_against_exact_answers(tmp_p
 def _list_override(key: str, *items: str) -> str:
     """A Hydra override setting ``key`` to a list of strings (each quoted, since they contain '=')."""
     return f"{key}=[" + ",".join(f"'{item}'" for item in items) + "]"
+
+
+def test_readme_training_example_runs(tmp_path: Path, monkeypatch) -> None:
+    text = (ROOT / "README.md").read_text()
+    code = next(c for c in re.findall(r"```python\n(.*?)```", text, flags=re.S) if "load_trained" in c)
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert scope["rows"].shape == (500, 2) and torch.isfinite(scope["rows"]).all()
+    assert scope["result"].steps == 200 and (tmp_path / "outputs" / "readme-run" / "config.yaml").exists()
