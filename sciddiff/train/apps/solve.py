@@ -19,6 +19,7 @@ import torch
 import xarray as xr
 from omegaconf import DictConfig
 from torch import Tensor
+from tqdm.auto import tqdm
 
 import sciddiff
 from sciddiff.guidance.posterior import get_method
@@ -66,7 +67,7 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
     ys, truth = observations(model, cfg, op)
     method = get_method(guide["method"], **dict(guide.get("options") or {}))
     samples, costs = [], []
-    for j, y in enumerate(ys):
+    for j, y in enumerate(tqdm(ys, desc="posterior", disable=len(ys) < 2, leave=False)):
         a_state, y_state = state_problem(adapter, op, y, needs_svd=method.requirements.operator == "svd")
         xs, info = sciddiff.posterior_sample(
             model.denoiser,
