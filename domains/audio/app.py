@@ -70,7 +70,7 @@ DEFAULTS: dict[str, Any] = {
         "output_subdir": None,
     },
 }
-DEFAULT_METHOD = {"inpaint": "ddnm", "bandwidth": "ddnm", "denoise": "dps"}
+DEFAULT_METHOD = {"inpaint": "pigdm", "bandwidth": "pigdm", "denoise": "dps"}
 ConfigStore.instance().store(name="audio_app", node=DEFAULTS)
 
 

@@ -43,7 +43,7 @@ def plot_spectrograms(
     rows = math.ceil(n / cols)
     top = float(values.max())
     vmin = top - 100.0 if vmin is None else vmin
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False, layout="constrained")
     for ax in axes.flat[n:]:
         ax.axis("off")
     edges_t, edges_f = _edges(np.asarray(times)), np.clip(_edges(np.asarray(frequencies)), 0.0, None) / 1000.0

@@ -10,8 +10,10 @@ guidance methods (:func:`sciddiff.posterior_sample`), then a waveform:
   are unknown; Griffin-Lim is started from the input's phases and only its part above the cut-off is added to the
   input (the same filter, high-pass).
 - denoising: y is the dB spectrogram of the noisy input under the approximate likelihood of
-  :mod:`~sciddiff.domains.audio.noisy`; the posterior-mean magnitudes get the noisy phases (as spectral
-  subtraction does) and are inverted by the STFT's least-squares inverse.
+  :mod:`~sciddiff.domains.audio.noisy`; the posterior mean x sets a gain min(1, 10^((x - y) / 20)) per row, spread
+  to the STFT bins through the mel filterbank's normalised transpose (G_k = sum_m W_mk g_m / sum_m W_mk) for mel
+  rows, which multiplies the noisy STFT (so the noisy phases are kept, as in spectral subtraction) before the
+  least-squares inverse STFT.
 
 Longer inputs are cut into consecutive contexts (the last zero-padded) for bandwidth extension and denoising.
 """
@@ -68,7 +70,7 @@ def posterior_db(
     y: Tensor,
     noise: Any,
     *,
-    method: str = "ddnm",
+    method: str = "pigdm",
     steps: int = 50,
     n_samples: int = 8,
     seed: int = 0,
@@ -115,6 +117,18 @@ def butterworth(waveform: Tensor, cutoff_hz: float, sample_rate: int, btype: str
     """Zero-phase 8th-order Butterworth low- or high-pass (scipy ``sosfiltfilt``) along the last axis."""
     sos = butter(FILTER_ORDER, cutoff_hz, btype=btype, fs=sample_rate, output="sos")
     return torch.from_numpy(np.ascontiguousarray(sosfiltfilt(sos, waveform.numpy(), axis=-1)))
+
+
+def spectral_gain(rep: Representation, estimate_db: Tensor, observed_db: Tensor) -> Tensor:
+    """Gains in [0, 1] per STFT bin (B, n_fft/2 + 1, frames) from dB spectrograms (B, 1, rows, frames): see the
+    module docstring."""
+    rows = (10.0 ** ((estimate_db - observed_db)[:, 0] / 20.0)).clamp(max=1.0)
+    if rep.spec.scale == "linear":
+        return torch.cat([rows, rows[:, -1:]], dim=1)
+    w = rep.spec.filterbank(rows.dtype)
+    weight = w.sum(0)[:, None]
+    spread = w.T @ rows
+    return torch.where(weight > 0, spread / weight.clamp(min=torch.finfo(rows.dtype).tiny), torch.zeros_like(spread))
 
 
 def _phases(rep: Representation, waveforms: Tensor) -> Tensor:
@@ -206,7 +220,7 @@ def denoise(
         samples.append(s)
     post = torch.stack(samples)
     spec = stft(windows, rep.spec.n_fft, rep.spec.hop_length)
-    mag = rep.linear_magnitude(post.mean(1))
-    clean = istft(mag * torch.exp(1j * spec.angle()), rep.spec.n_fft, rep.spec.hop_length, length=rep.length)
+    gain = spectral_gain(rep, post.mean(1), observed)
+    clean = istft(gain * spec, rep.spec.n_fft, rep.spec.hop_length, length=rep.length)
     out = clean.reshape(-1)[: wave.shape[-1]]
     return Restoration("denoise", out, post, observed[:, None], starts, {"noise_sigma": float(sigma)}, costs)
