@@ -25,10 +25,12 @@ TINY = [
 ]
 
 
-def train_config(*overrides: str) -> dict[str, Any]:
-    """The packaged ``train`` config with the tiny settings above, then ``overrides``, as plain data."""
+def train_config(*overrides: str, tiny_mlp: bool = True) -> dict[str, Any]:
+    """The packaged ``train`` config with the tiny settings above (without the MLP sizes unless ``tiny_mlp``),
+    then ``overrides``, as plain data."""
+    tiny = [o for o in TINY if tiny_mlp or not o.startswith("+model.kwargs.")]
     with initialize_config_module(config_module="sciddiff.configs", version_base="1.3"):
-        return plain(compose("train", overrides=[*TINY, *overrides]))
+        return plain(compose("train", overrides=[*tiny, *overrides]))
 
 
 def app_config(name: str, *overrides: str) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from torch import nn
+
 from sciddiff.denoisers import NetworkDenoiser
 from sciddiff.losses import DenoisingLoss
 from sciddiff.nn import get_backbone
@@ -27,7 +29,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def process_from(record: Mapping[str, Any]) -> Process:
+def process_from(record: Mapping[str, Any]) -> Any:
     """``{"name": "vp", "kwargs": {...}}`` -> a process."""
     try:
         return get_process(record["name"], **dict(record.get("kwargs") or {}))
@@ -54,9 +56,20 @@ def model_record(model: Mapping[str, Any], adapter: Adapter) -> dict[str, Any]:
     return rec
 
 
-def denoiser_from(model: Mapping[str, Any], backbone: Mapping[str, Any], process: Process) -> NetworkDenoiser:
-    """A network denoiser from the model record and a complete backbone record."""
+def denoiser_from(model: Mapping[str, Any], backbone: Mapping[str, Any], process: Any) -> nn.Module:
+    """A denoiser from the model record and a complete backbone record.
+
+    ``model.parametrization: direct`` builds the backbone with ``process=`` and uses it as the denoiser itself:
+    a module ``(x_t, t, **cond) -> E[x0 | x_t]`` or a ``Prediction`` with logits, as categorical and mixed states
+    need; otherwise the backbone predicts ``model.target`` and is wrapped in a :class:`NetworkDenoiser`.
+    """
     kwargs = {k: v for k, v in backbone.items() if k != "name"}
+    if model.get("parametrization", "network") == "direct":
+        return get_backbone(backbone["name"], process=process, **kwargs)
+    if not isinstance(process, Process):
+        raise ValueError(
+            f"process {process!r} is not Gaussian: its states need a direct denoiser (model.parametrization=direct)"
+        )
     net = get_backbone(backbone["name"], **kwargs)
     return NetworkDenoiser(
         net,
@@ -67,11 +80,13 @@ def denoiser_from(model: Mapping[str, Any], backbone: Mapping[str, Any], process
     )
 
 
-def loss_from(record: Mapping[str, Any], process: Process) -> DenoisingLoss:
-    """``{"weighting": ..., "time_sampler": ..., "reduction": ...}`` -> the training loss."""
+def loss_from(record: Mapping[str, Any], process: Any) -> DenoisingLoss:
+    """``{"weighting", "time_sampler", "reduction", "categorical", "leaf_weights"}`` -> the training loss."""
     return DenoisingLoss(
         process,
         weighting=record.get("weighting", "uniform"),
         time_sampler=record.get("time_sampler", "uniform"),
         reduction=record.get("reduction", "mean"),
+        categorical=record.get("categorical", "elbo"),
+        leaf_weights=record.get("leaf_weights"),
     )

@@ -19,10 +19,13 @@ from sciddiff.state import State, StateSpec, derive_seed
 
 
 def prior_state(
-    process: Process, spec: StateSpec, seeds: Sequence[int], device: Any = "cpu", dtype: torch.dtype = torch.float32
+    process: Any, spec: StateSpec, seeds: Sequence[int], device: Any = "cpu", dtype: torch.dtype = torch.float32
 ) -> State:
-    """x at t_max: prior noise inside the spec's constraint subspace, one seed per sample."""
+    """x at t_max, one seed per sample: Gaussian noise inside the spec's constraint subspace for Gaussian processes;
+    for categorical and mixed processes their own prior (e.g. mask tokens on categorical leaves)."""
     n = len(seeds)
+    if not isinstance(process, Process):
+        return process.prior_sample(spec, list(seeds), dtype=dtype, device=device, batch_size=n)
     like = spec.from_leaves(
         {k: torch.zeros((n, *v.event_shape), device=device, dtype=dtype) for k, v in spec.leaves.items()}
     )
@@ -39,7 +42,7 @@ def chunk_size_for(spec: StateSpec, memory_budget_mb: float, dtype: torch.dtype,
 
 def sample_model(
     denoiser: Any,
-    process: Process,
+    process: Any,
     spec_for: Callable[[list[int]], StateSpec],
     n: int,
     solver: str = "dpmpp_2m",
