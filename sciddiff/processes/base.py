@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -168,13 +169,19 @@ class Process(ABC):
 
     def check_time(self, t: Tensor, what: str = "t") -> None:
         """Raise ValueError when any t lies outside [t_min, t_max] (one host sync)."""
-        lo, hi = float(t.min()), float(t.max())
-        tol = 1e-9 * max(1.0, abs(self.t_max))
-        if lo < self.t_min - tol or hi > self.t_max + tol:
-            raise ValueError(
-                f"{what} must lie in [t_min, t_max] = [{self.t_min:g}, {self.t_max:g}] of {self!r}; "
-                f"got values in [{lo:g}, {hi:g}]"
-            )
+        check_time_range(self, t, what)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(t_min={self.t_min:g}, t_max={self.t_max:g})"
+
+
+def check_time_range(process: Any, t: Tensor, what: str = "t") -> None:
+    """Raise ValueError when any t lies outside [process.t_min, process.t_max] (one host sync); shared by the
+    Gaussian, categorical and mixed processes."""
+    lo, hi = float(t.min()), float(t.max())
+    tol = 1e-9 * max(1.0, abs(process.t_max))
+    if lo < process.t_min - tol or hi > process.t_max + tol:
+        raise ValueError(
+            f"{what} must lie in [t_min, t_max] = [{process.t_min:g}, {process.t_max:g}] of {process!r}; "
+            f"got values in [{lo:g}, {hi:g}]"
+        )

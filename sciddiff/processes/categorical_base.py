@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from sciddiff.processes.base import check_time_range
 from sciddiff.processes.categorical_sampling import sample_probs
 from sciddiff.processes.categorical_schedules import KeepSchedule, get_schedule
 from sciddiff.state import NoiseSource
@@ -52,13 +53,7 @@ class CategoricalProcess:
 
     def check_time(self, t: Tensor, what: str = "t") -> None:
         """Raise ValueError when any t lies outside [t_min, t_max] (one host sync)."""
-        lo, hi = float(t.min()), float(t.max())
-        tol = 1e-9 * max(1.0, abs(self.t_max))
-        if lo < self.t_min - tol or hi > self.t_max + tol:
-            raise ValueError(
-                f"{what} must lie in [t_min, t_max] = [{self.t_min:g}, {self.t_max:g}] of {self!r}; "
-                f"got values in [{lo:g}, {hi:g}]"
-            )
+        check_time_range(self, t, what)
 
     def _coef(self, t: Tensor | float, x: Tensor) -> Tensor:
         """alpha(t) as float64 shaped (B or 1, 1, ..., 1) to broadcast against (B, *event, states)."""

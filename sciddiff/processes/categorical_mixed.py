@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from sciddiff.processes.base import Process
+from sciddiff.processes.base import Process, check_time_range
 from sciddiff.processes.categorical_base import CategoricalProcess
 from sciddiff.state import LeafSpec, NoiseSource, State, StateSpec, free_entries, tie
 
@@ -127,13 +127,7 @@ class MixedProcess:
 
     def check_time(self, t: Tensor, what: str = "t") -> None:
         """Raise ValueError when any t lies outside [t_min, t_max] (one host sync)."""
-        lo, hi = float(t.min()), float(t.max())
-        tol = 1e-9 * max(1.0, abs(self.t_max))
-        if lo < self.t_min - tol or hi > self.t_max + tol:
-            raise ValueError(
-                f"{what} must lie in [t_min, t_max] = [{self.t_min:g}, {self.t_max:g}] of {self!r}; "
-                f"got values in [{lo:g}, {hi:g}]"
-            )
+        check_time_range(self, t, what)
 
     def prior_sample(
         self,
