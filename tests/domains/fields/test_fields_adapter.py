@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 import xarray as xr
-from conftest import GaussianFields, write_gaussian_fields
+from fields_gaussian import GaussianFields, write_gaussian_fields
 from sciddiff.domains.fields import FieldsAdapter
 
 F64 = torch.float64

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import GaussianFields
+from fields_gaussian import GaussianFields
 from sciddiff.domains.fields import FieldsAdapter
 from sciddiff.domains.fields.simulators import NavierStokes2D, kolmogorov_forcing
 from sciddiff.domains.fields.solve import drop_missing, lift_problem, observation_image
@@ -109,7 +109,7 @@ def test_missing_sensor_values_are_left_out_and_other_operators_refuse_them() ->
 
 
 def test_navier_stokes_black_box_is_the_simulator_then_the_observation(tmp_path) -> None:
-    from conftest import write_gaussian_fields
+    from fields_gaussian import write_gaussian_fields
 
     g = write_gaussian_fields(tmp_path / "w.nc", (1, 16, 16), n=20, names=("vorticity",))
     adapter = FieldsAdapter(source="netcdf", path=str(g.path), periodic=True, viscosity=1e-2)

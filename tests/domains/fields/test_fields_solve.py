@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 import xarray as xr
-from conftest import GaussianFields, write_gaussian_fields
+from fields_gaussian import GaussianFields, write_gaussian_fields
 from hydra import compose, initialize_config_module
 from sciddiff.domains.fields import FieldsAdapter
 from sciddiff.domains.fields.solve import observation_image, plot_reconstruction, reconstruct, write_reconstructions

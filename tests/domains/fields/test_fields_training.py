@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import write_gaussian_fields
+from fields_gaussian import write_gaussian_fields
 from hydra import compose, initialize_config_module
 from sciddiff.domains.fields import FieldsAdapter
 
