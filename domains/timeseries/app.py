@@ -25,7 +25,7 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 from sciddiff.domains.timeseries.figures import plot_fan_chart
-from sciddiff.domains.timeseries.items import Windows
+from sciddiff.domains.timeseries.items import WindowItems
 from sciddiff.domains.timeseries.operators import task_mask
 from sciddiff.domains.timeseries.outputs import task_dataset, task_scores
 from sciddiff.domains.timeseries.rollout import model_rollout
@@ -84,14 +84,14 @@ def noise_per_channel(model: TrainedModel, noise_std: Any) -> torch.Tensor:
     return noise.expand(len(layout.variables))[layout.channel_variable()]
 
 
-def held_out_windows(model: TrainedModel, split: str, count: int) -> tuple[Windows, np.ndarray]:
-    """The split's windows and ``count`` indices spread evenly over them."""
-    model.adapter.datasets(int(model.record["seed"]))
-    if split not in model.adapter.splits:
-        raise ValueError(f"split {split!r} is not one of {sorted(model.adapter.splits)}")
-    wins = model.adapter.splits[split]
-    idx = np.unique(np.linspace(0, len(wins) - 1, min(count, len(wins))).round().astype(int))
-    return wins, idx
+def held_out_windows(model: TrainedModel, split: str, count: int) -> tuple[WindowItems, np.ndarray]:
+    """The split's items (with its windows) and ``count`` window indices spread evenly over them."""
+    splits = model.adapter.datasets(int(model.record["seed"]))
+    if split not in splits:
+        raise ValueError(f"split {split!r} is not one of {sorted(splits)}")
+    items = splits[split]
+    n = len(items.windows)
+    return items, np.unique(np.linspace(0, n - 1, min(count, n)).round().astype(int))
 
 
 def file_windows(model: TrainedModel, path: str, task: str, context: int | None) -> tuple[list[torch.Tensor], list]:
@@ -142,9 +142,9 @@ def build_problems(model: TrainedModel, cfg: Mapping[str, Any]) -> list[Problem]
         if adapter.static_maps:
             raise ValueError("a model with static covariates needs held-out windows (their covariates are in the data)")
     else:
-        wins, idx = held_out_windows(model, cfg["split"], int(cfg["windows"]))
+        items, idx = held_out_windows(model, cfg["split"], int(cfg["windows"]))
+        wins = items.windows
         raws, times = [wins.raw(int(j)) for j in idx], [wins.times(int(j)) for j in idx]
-        items = model.adapter.datasets(int(model.record["seed"]))[cfg["split"]]
         statics = [{k: items.static[k][int(wins.series[j])] for k in items.static} for j in idx]
     problems = []
     for j, (raw, t, static) in enumerate(zip(raws, times, statics, strict=True)):
@@ -194,7 +194,7 @@ def run_rollout(model: TrainedModel, cfg: Mapping[str, Any], out_dir: Path) -> d
             raise ValueError(f"context of {overlap} steps is longer than the {values.shape[1]} available time steps")
         start, t0 = torch.as_tensor(values[0, -overlap:].T.copy()), time[-overlap]
     else:
-        wins, _ = held_out_windows(model, cfg["split"], 1)
+        wins = held_out_windows(model, cfg["split"], 1)[0].windows
         start, t0 = wins.raw(0)[:, :overlap], wins.times(0)[0]
     if not bool(torch.isfinite(start).all()):
         raise ValueError("the rollout's starting overlap has missing values; start from a fully observed stretch")

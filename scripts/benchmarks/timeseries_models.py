@@ -62,6 +62,8 @@ def train(name: str, *extra: str) -> Path:
     if status == "finished":
         return run_dir / "checkpoints" / "last.ckpt"
     resume = (run_dir / "checkpoints" / "last.ckpt").exists()
+    if marker.exists() and not resume:  # killed before its first checkpoint: set aside, start again
+        run_dir.rename(run_dir.with_name(f"{name}.abandoned-{int(time.time())}"))
     with initialize_config_module(config_module="sciddiff.configs", version_base="1.3"):
         cfg = plain(
             compose(

@@ -220,6 +220,7 @@ def ks(record: dict[str, Any], command: str) -> tuple[str, str]:
                     f"{r['seconds']:.0f}" if "seconds" in r else "",
                 ]
                 for k, r in rows.items()
+                if "failed" not in r
             ],
         ),
         "",
@@ -227,6 +228,9 @@ def ks(record: dict[str, Any], command: str) -> tuple[str, str]:
     ]
     for k in ("conditional", "guided"):
         r = rows[k]
+        if "failed" in r:
+            lines.append(f"- {_label(k)}: **missed**, the rollout failed: {r['failed']}")
+            continue
         lines.append(
             f"- {_label(k)}: {fmt(r['spectrum_error'])} ({_verdict(r['spectrum_error'] <= 0.1)}), "
             f"{fmt(r['w1_over_std'])} ({_verdict(r['w1_over_std'] <= 0.1)})"
