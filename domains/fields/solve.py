@@ -1,9 +1,9 @@
 """The fields domain's solve path: lift an operator in physical units to the state, handle missing sensor values,
 sample the posterior with any guidance method, decode, and write netCDF and figures.
 
-Lifting: with raw = d * x + offset, a linear A becomes (A D) x with y - A(offset) (``state_problem``); a
-nonlinear or forward-only A is composed with the decode, x -> A(d * x + offset), keeping its kind (differentiable
-or black box).
+Lifting (``sciddiff.train.problems.state_problem``): with raw = d * x + offset, a linear A becomes (A D) x with
+y - A(offset); a nonlinear or forward-only A is composed with the decode, x -> A(d * x + offset), keeping its kind
+(differentiable or black box).
 """
 
 from __future__ import annotations
@@ -18,23 +18,10 @@ from torch import Tensor
 
 import sciddiff
 from sciddiff.guidance import get_method
-from sciddiff.operators import BlackBox, Differentiable, LinearOperator, Mask, Operator
+from sciddiff.operators import LinearOperator, Mask, Operator
 from sciddiff.train.adapter import Adapter
 from sciddiff.train.outputs import posterior_dataset, write_netcdf
 from sciddiff.train.problems import state_problem
-
-
-def lift_problem(adapter: Adapter, op: Operator, y: Tensor, needs_svd: bool = False) -> tuple[Operator, Tensor]:
-    """(operator on the state, observation on its scale) for y = op(decode(x)) + noise, for any operator (the
-    fields state has the raw field's shape)."""
-    if isinstance(op, LinearOperator):
-        return state_problem(adapter, op, y, needs_svd=needs_svd)
-
-    def f(x: Tensor) -> Tensor:
-        return op.forward(adapter.decode(x).to(x.dtype))
-
-    kind = Differentiable if op.differentiable else BlackBox
-    return kind(f, op.in_shape, op.out_shape, name=f"{op!r} after {adapter.name} decode"), y
 
 
 def drop_missing(op: Operator, y: Tensor) -> tuple[Operator, Tensor]:
@@ -89,7 +76,7 @@ def reconstruct(
     """Posterior samples of the raw field given one observation ``y`` = op(field) + N(0, noise_std^2)."""
     m = get_method(method, **dict(options or {}))
     op, y = drop_missing(op, torch.as_tensor(y, dtype=torch.float64))
-    a_state, y_state = lift_problem(adapter, op, y, needs_svd=m.requirements.operator == "svd")
+    a_state, y_state = state_problem(adapter, op, y, needs_svd=m.requirements.operator == "svd")
     xs, info = sciddiff.posterior_sample(
         denoiser,
         process,

@@ -56,19 +56,24 @@ def plot_image_grid(images: Tensor, path: Path, cols: int = 8, cmap: str = "gray
 
 def plot_posterior(mean: Tensor, std: Tensor, path: Path, truth: Tensor | None = None) -> Path:
     """Posterior mean and standard deviation (and the truth and error when known) side by side: images for 2-D
-    fields, bands for 1-D signals."""
+    fields (one row per channel of a (..., H, W) field), bands for 1-D signals."""
     mean, std = mean.detach().cpu().float(), std.detach().cpu().float()
     panels = {"posterior mean": mean, "posterior std": std}
     if truth is not None:
         truth = truth.detach().cpu().float()
         panels = {"truth": truth, **panels, "|error|": (mean - truth).abs()}
     if mean.dim() >= 2 and mean.shape[-1] > 1 and mean.shape[-2] > 1:
-        fig, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels), 3), squeeze=False)
-        for ax, (name, img) in zip(axes[0], panels.items(), strict=True):
-            im = ax.imshow(img.reshape(img.shape[-2], img.shape[-1]))
-            ax.set(title=name)
-            ax.axis("off")
-            fig.colorbar(im, ax=ax, shrink=0.8)
+        h, w = mean.shape[-2:]
+        rows = {name: img.reshape(-1, h, w) for name, img in panels.items()}
+        n_rows = rows["posterior mean"].shape[0]
+        fig, axes = plt.subplots(n_rows, len(panels), figsize=(3 * len(panels), 3 * n_rows), squeeze=False)
+        for col, (name, imgs) in enumerate(rows.items()):
+            for row in range(n_rows):
+                ax = axes[row, col]
+                im = ax.imshow(imgs[row])
+                ax.set(title=name if n_rows == 1 else f"{name}, channel {row}")
+                ax.axis("off")
+                fig.colorbar(im, ax=ax, shrink=0.8)
         return _save(fig, path)
     m, s = mean.reshape(-1), std.reshape(-1)
     fig, ax = plt.subplots(figsize=(7, 3))

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from sciddiff.operators import (
+    BlackBox,
     Blur,
     Differentiable,
     Downsample,
@@ -75,6 +76,15 @@ def build_operator(cfg: Mapping[str, Any], raw_shape: Sequence[int]) -> Operator
     return get_operator(name, **kwargs)
 
 
+def decoded(adapter: Adapter, op: Operator) -> Operator:
+    """x -> op(decode(x)) on the model state: differentiable by autograd through the adapter's decode when
+    ``op`` is (VJP-based guidance), forward-only (a :class:`BlackBox`) when ``op`` is."""
+    shape = next(iter(adapter.state_spec().leaves.values())).event_shape
+    f = lambda x: op.forward(adapter.decode(x).to(x.dtype))  # noqa: E731
+    kind = Differentiable if op.differentiable else BlackBox
+    return kind(f, shape, op.out_shape, name=f"{op!r} after {adapter.name} decode")
+
+
 def state_problem(adapter: Adapter, op: Operator, y: Tensor, needs_svd: bool = False) -> tuple[Operator, Tensor]:
     """(operator on the model state, observation on its scale) for y = op(decode(x)) + noise.
 
@@ -82,11 +92,8 @@ def state_problem(adapter: Adapter, op: Operator, y: Tensor, needs_svd: bool = F
     (small problems only; ValueError beyond ``DENSE_SVD_LIMIT`` unknowns).
     """
     affine = adapter.affine()
-    if affine is None:
-        spec = adapter.state_spec()
-        shape = next(iter(spec.leaves.values())).event_shape
-        f = lambda x: op.forward(adapter.decode(x))  # noqa: E731
-        return Differentiable(f, shape, op.out_shape, name=f"{op!r} after {adapter.name} decode"), y
+    if affine is None or not isinstance(op, LinearOperator):
+        return decoded(adapter, op), y
     scale, offset = affine
     lifted = scaled(op, scale)
     shift = op.forward(offset.to(y.dtype).expand(1, *op.in_shape))[0]

@@ -39,14 +39,13 @@ from sciddiff.domains.fields.baselines import (  # noqa: E402
 from sciddiff.domains.fields.classifier import frechet_distance, load_digit_classifier  # noqa: E402
 from sciddiff.domains.fields.evaluation import reconstruction_metrics  # noqa: E402
 from sciddiff.domains.fields.simulators import solve_darcy  # noqa: E402
-from sciddiff.domains.fields.solve import lift_problem  # noqa: E402
 
 import sciddiff  # noqa: E402
 from sciddiff.guidance import ClassifierFreeGuidance  # noqa: E402
 from sciddiff.operators import LinearOperator, Operator, scaled  # noqa: E402
 from sciddiff.train.inference import sample_model  # noqa: E402
 from sciddiff.train.likelihood import bits_per_dim  # noqa: E402
-from sciddiff.train.problems import build_operator  # noqa: E402
+from sciddiff.train.problems import build_operator, state_problem  # noqa: E402
 from scripts.benchmarks.fields_train import train_task  # noqa: E402
 from scripts.benchmarks.markdown import replace_section, table  # noqa: E402
 
@@ -297,7 +296,7 @@ def darcy_part(args: argparse.Namespace, train_minutes: float) -> dict[str, Any]
                 kw = {"observe": observe, "n": 100, "seed": 0, "pde_weight": sig[j] / args.pde_tol}
                 pde = adapter.operator({"name": "darcy", "kwargs": kw}, adapter.shape)
                 y_full = torch.cat([y, torch.zeros(pde.out_dim - y.numel(), dtype=F64)])
-                a_state, y_state = lift_problem(adapter, pde, y_full)
+                a_state, y_state = state_problem(adapter, pde, y_full)
                 s, sec = posterior(model, a_state, y_state, sig[j], "dps", args.steps, args.n_samples_dps, 50 + j)
                 samples.append(s)
                 secs += sec

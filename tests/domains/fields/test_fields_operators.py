@@ -8,10 +8,10 @@ import torch
 from fields_gaussian import GaussianFields
 from sciddiff.domains.fields import FieldsAdapter
 from sciddiff.domains.fields.simulators import NavierStokes2D, kolmogorov_forcing
-from sciddiff.domains.fields.solve import drop_missing, lift_problem, observation_image
+from sciddiff.domains.fields.solve import drop_missing, observation_image
 
 from sciddiff.operators import Blur, Downsample, Mask, check_operator
-from sciddiff.train.problems import build_operator
+from sciddiff.train.problems import build_operator, state_problem
 
 F64 = torch.float64
 
@@ -45,7 +45,7 @@ def test_lifted_operators_are_exact_adjoints(adapter: FieldsAdapter, name: str, 
     if out_dim is not None:
         assert op.out_dim == out_dim
     y = torch.randn(op.out_shape, dtype=F64)
-    lifted, _ = lift_problem(adapter, op, y)
+    lifted, _ = state_problem(adapter, op, y)
     report = check_operator(lifted, generator=1, rtol=1e-10)
     assert report.passed and report.adjoint_error is not None, str(report)
     # lifted = A D with D the per-channel scale: compare with the dense product
@@ -57,7 +57,7 @@ def test_observation_is_shifted_by_the_offset_for_linear_operators(adapter: Fiel
     op = operator_for(adapter, "sensors", n=5)
     x = torch.randn(1, 2, 4, 5, dtype=F64)
     y = op.forward(adapter.decode(x))[0]
-    lifted, y_state = lift_problem(adapter, op, y)
+    lifted, y_state = state_problem(adapter, op, y)
     assert torch.allclose(lifted.forward(x)[0], y_state, atol=1e-12)
 
 
@@ -66,11 +66,11 @@ def test_svd_is_kept_for_a_single_scale_and_dense_for_per_channel_scales(gaussia
     shared.datasets(0)
     blur = Blur.gaussian((2, 4, 5), 0.3)
     y = torch.zeros(blur.out_shape, dtype=F64)
-    assert lift_problem(shared, blur, y)[0].has_svd
+    assert state_problem(shared, blur, y)[0].has_svd
     per = FieldsAdapter(source="netcdf", path=str(gaussian_fields.path))
     per.datasets(0)
-    assert not lift_problem(per, blur, y)[0].has_svd
-    dense = lift_problem(per, blur, y, needs_svd=True)[0]
+    assert not state_problem(per, blur, y)[0].has_svd
+    dense = state_problem(per, blur, y, needs_svd=True)[0]
     assert dense.has_svd and check_operator(dense, generator=2, rtol=1e-9).passed
 
 
@@ -121,9 +121,25 @@ def test_navier_stokes_black_box_is_the_simulator_then_the_observation(tmp_path)
     expected = Downsample(4, (16, 16)).forward(sim.simulate(w0[:, 0], 0.05))
     assert torch.equal(op.forward(w0), expected)
     # nonlinear operators are composed with the decode, not shifted like linear ones
-    lifted, y = lift_problem(adapter, op, expected[0])
+    lifted, y = state_problem(adapter, op, expected[0])
     x = adapter.encode(w0).double()
     assert not lifted.differentiable and torch.equal(y, expected[0])
     assert torch.allclose(lifted.forward(x), op.forward(adapter.decode(x)), atol=1e-12)
     sensors = operator_for(adapter, "navier_stokes", t_final=0.05, n=10)
     assert sensors.out_shape == (10,)
+
+
+@pytest.mark.parametrize(("name", "out_dim"), [("box", 2 * (20 - 4)), ("sensors", 2 * 20)])
+def test_operator_configs_shipped_with_the_package_build_the_fields_operators(
+    adapter: FieldsAdapter, name: str, out_dim: int
+) -> None:
+    """configs/operator/<name>.yaml as installed (sciddiff.configs) builds with its defaults (sensors with n = 20,
+    every pixel of this small grid, on both channels; the default box hides 2 x 2 pixels of each channel)."""
+    from importlib.resources import files
+
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.to_container(OmegaConf.load(str(files("sciddiff.configs") / "operator" / f"{name}.yaml")))
+    if name == "sensors":
+        cfg["kwargs"]["n"] = 20
+    assert operator_for(adapter, cfg["name"], **cfg["kwargs"]).out_dim == out_dim
