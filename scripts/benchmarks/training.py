@@ -187,7 +187,8 @@ def main() -> None:
     ]
     text = "\n".join(
         [
-            f"Command: `python scripts/benchmarks/training.py --steps {args.steps} --rounds {args.rounds} --write`",
+            f"Command: `python scripts/benchmarks/training.py --steps {args.steps} --rounds {args.rounds} "
+            f"--threads {args.threads} --write`",
             f"(run {time.strftime('%Y-%m-%d')}, {time.time() - started:.0f} s, torch {torch.__version__})",
             "",
             *lines,
