@@ -39,13 +39,13 @@ def _rdkit_column(smiles: Sequence[str], name: str, cache: str | None) -> Tensor
     key = hashlib.sha256("\n".join(smiles).encode()).hexdigest()[:16]
     path = cache_dir(cache) / f"graph_property_{name}_{len(smiles)}_{key}.pt"
     if path.is_file():
-        return load_plain(path)
+        return load_plain(path)["values"]
     values = []
     with rdBase.BlockLogs():
         for s in smiles:
             values.append(molecule_property(Chem.MolFromSmiles(s), name))
     out = torch.tensor(values, dtype=torch.float64)
-    save_plain(out, path)
+    save_plain({"values": out}, path)
     return out
 
 
