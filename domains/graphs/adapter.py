@@ -37,6 +37,14 @@ class GraphAdapter(Adapter):
     qm9pack's CSV files; ``moses_source`` the molsets wheel; ``cache`` the cache directory; ``max_nodes`` the
     padded size (default: the largest graph of the source). New samples draw their node count from the training
     split's node-count distribution, each from its own seed.
+
+    The experiment configs diffuse node and edge types with masked (absorbing) categorical diffusion, trained on
+    its ELBO, -alpha'(t) / (1 - alpha(t)) times the cross-entropy on masked entries (Sahoo et al., "Simple and
+    Effective Masked Diffusion Language Models", 2024, arXiv:2406.07524; Shi et al., "Simplified and Generalized
+    Masked Diffusion for Discrete Data", 2024, arXiv:2406.04329), with a DiGress-style graph transformer for 2-D
+    graphs (Vignac et al., "DiGress: Discrete Denoising Diffusion for Graph Generation", 2023, arXiv:2209.14734),
+    and for 3-D molecules VP diffusion of zero-centre-of-mass coordinates with an EGNN (Hoogeboom et al.,
+    "Equivariant Diffusion for Molecule Generation in 3D", 2022, arXiv:2203.17003).
     """
 
     name = "graphs"
