@@ -148,6 +148,21 @@ def test_sampling_is_identical_whatever_the_chunk_size(exact: TrainedModel, tmp_
     assert (tmp_path / "0" / "samples.csv").read_text().startswith("a,b,c\n")
 
 
+def test_sampling_defaults_to_the_solver_the_checkpoint_was_validated_with(exact: TrainedModel, tmp_path: Path) -> None:
+    """``solver=checkpoint`` (the default) takes solver, steps and grid from the record; steps can be overridden."""
+    record = {**exact.record, "validation": {"solver": "unipc", "steps": 7, "grid": "uniform_logsnr"}}
+    model = TrainedModel(exact.adapter, exact.process, exact.denoiser, record, exact.path, True)
+    drawn = sample.run(app_config("sample", "checkpoint=none", "n_samples=16"), tmp_path / "a", model=model)
+    expected = exact.adapter.decode(model.sample(16, "unipc", 7, grid="uniform_logsnr"))
+    assert torch.equal(drawn["samples"], expected)
+    assert not torch.equal(drawn["samples"], exact.adapter.decode(model.sample(16, "unipc", 7)))  # karras differs
+    ds = xr.open_dataset(tmp_path / "a" / "samples.nc")
+    assert ds.attrs["solver"] == "unipc" and ds.attrs["steps"] == 7
+    cfg = app_config("sample", "checkpoint=none", "n_samples=16", "solver.steps=5")
+    assert sample.run(cfg, tmp_path / "b", model=model)["samples"].shape == (16, 3)
+    assert xr.open_dataset(tmp_path / "b" / "samples.nc").attrs["steps"] == 5
+
+
 def test_train_then_sample_solve_and_evaluate_a_real_checkpoint(tmp_path: Path) -> None:
     """The worked tabular adapter end to end on a CSV file, through the functions the console apps run: a short
     run on correlated Gaussian rows already reproduces their mean and covariance."""

@@ -5,6 +5,8 @@ from sciddiff.guidance.conditioning import ClassifierFreeGuidance, ClassifierGui
 from sciddiff.guidance.ddnm import DDNM
 from sciddiff.guidance.ddrm import DDRM
 from sciddiff.guidance.diffpir import DiffPIR
+from sciddiff.guidance.discrete_cfg import DiscreteCFG
+from sciddiff.guidance.discrete_replacement import Replacement
 from sciddiff.guidance.dps import DPS
 from sciddiff.guidance.enkg import EnKG
 from sciddiff.guidance.mmps import MMPS
@@ -25,6 +27,7 @@ __all__ = [
     "ClassifierGuidance",
     "DenoiserTransform",
     "DiffPIR",
+    "DiscreteCFG",
     "EnKG",
     "Method",
     "PiGDM",
@@ -32,6 +35,7 @@ __all__ = [
     "PosteriorSampler",
     "REDDiff",
     "RePaint",
+    "Replacement",
     "Requirements",
     "get_method",
     "posterior_sample",

@@ -160,6 +160,7 @@ class DiffusionModule(L.LightningModule):
             int(v.get("steps", 20)),
             seed=seed,
             device=self.device,
+            grid=v.get("grid"),
         )
 
     # ------------------------------------------------------------------ checkpoints

@@ -27,6 +27,26 @@ def provenance(model: TrainedModel, **extra: Any) -> dict[str, Any]:
     }
 
 
+def resolve_solver(solver: Mapping[str, Any], model: TrainedModel) -> dict[str, Any]:
+    """The app's solver settings: ``name: checkpoint`` takes the solver, steps and grid the model was validated
+    with in training (explicit ``steps``/``grid`` still win); a ``grid`` of None is the process' default."""
+    out = {"options": {}, **dict(solver)}
+    if out["name"] == "checkpoint":
+        v = model.record.get("validation") or {}
+        out["name"] = v.get("solver", "dpmpp_2m")
+        out["steps"] = out.get("steps") if out.get("steps") is not None else v.get("steps", 20)
+        out["grid"] = out.get("grid") if out.get("grid") is not None else v.get("grid")
+    if out.get("steps") is None:
+        raise ValueError(f"solver {out['name']!r} needs steps (set solver.steps)")
+    return out
+
+
+def sample_options(solver: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword options of ``sciddiff.sample`` from resolved solver settings (the grid only when one is set)."""
+    grid = {"grid": solver["grid"]} if solver.get("grid") is not None else {}
+    return {**grid, **dict(solver.get("options") or {})}
+
+
 def condition_tensors(cond: Mapping[str, Any], n: int) -> dict[str, Tensor]:
     """Config conditions as batch tensors: a scalar is repeated n times, a list is one value per sample."""
     out = {}

@@ -11,7 +11,7 @@ import hydra
 import torch
 from omegaconf import DictConfig
 
-from sciddiff.train.apps.common import run_app
+from sciddiff.train.apps.common import resolve_solver, run_app, sample_options
 from sciddiff.train.build import plain
 from sciddiff.train.checkpoint import TrainedModel, load_trained
 from sciddiff.train.likelihood import bits_per_dim
@@ -27,8 +27,8 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
     data = splits[cfg["split"]]
     n = min(int(cfg["n_samples"]), len(data))
     ref = torch.stack([data[i]["x"] for i in range(n)])
-    solver = cfg["solver"]
-    samples = model.sample(n, solver["name"], int(solver["steps"]), seed=int(cfg["seed"]), grid=solver["grid"])
+    solver = resolve_solver(cfg["solver"], model)
+    samples = model.sample(n, solver["name"], int(solver["steps"]), seed=int(cfg["seed"]), **sample_options(solver))
     results: dict[str, Any] = {"split": cfg["split"], "n": n, "solver": solver["name"], "steps": solver["steps"]}
     results["metrics"] = model.adapter.metrics(model.adapter.decode(samples), model.adapter.decode(ref))
     k = min(int(cfg["nll"]["n"]), n)

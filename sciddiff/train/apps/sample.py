@@ -13,7 +13,7 @@ import hydra
 from omegaconf import DictConfig
 
 from sciddiff.guidance import ClassifierFreeGuidance
-from sciddiff.train.apps.common import condition_tensors, provenance, run_app
+from sciddiff.train.apps.common import condition_tensors, provenance, resolve_solver, run_app, sample_options
 from sciddiff.train.build import plain
 from sciddiff.train.checkpoint import TrainedModel, load_trained
 from sciddiff.train.inference import sample_model
@@ -25,12 +25,12 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
     """The app's work for a config (``model`` replaces loading ``cfg.checkpoint``, e.g. for an exact oracle)."""
     cfg = plain(cfg)
     model = model or load_trained(cfg["checkpoint"], ema=bool(cfg["ema"]))
-    solver, n = cfg["solver"], int(cfg["n_samples"])
+    solver, n = resolve_solver(cfg["solver"], model), int(cfg["n_samples"])
     cond = condition_tensors(cfg.get("cond") or {}, n)
     denoiser = model.denoiser
     if cfg.get("guidance_scale") is not None:
         denoiser = ClassifierFreeGuidance(denoiser, float(cfg["guidance_scale"]), null_cond={})
-    options = {"grid": solver.get("grid", "karras"), **dict(solver.get("options") or {})}
+    options = sample_options(solver)
     if cfg.get("trainer"):  # several devices or nodes through Lightning's predict loop
         if cond or cfg.get("guidance_scale") is not None:
             raise ValueError("multi-device sampling takes no conditions yet; sample conditionally on one device")
