@@ -167,6 +167,14 @@ def load_records(paths: list[Path]) -> dict[tuple, dict]:
     return out
 
 
+def method_config(spec: str, steps: int) -> tuple[str, int, dict]:
+    """(label, steps, options) of a ``--methods`` entry: a name, or ``name:key=int,...`` for a variant with
+    integer options, labelled ``name key=value ...`` (e.g. ``smc:n_particles=8000``)."""
+    name, _, opts = spec.partition(":")
+    options = {k: int(v) for k, v in (kv.split("=") for kv in opts.split(",") if kv)}
+    return " ".join([name, *(f"{k}={v}" for k, v in options.items())]), steps, options
+
+
 def sweep_configs(args: argparse.Namespace) -> list[tuple[str, int, dict]]:
     """(label, steps, options) of the SMC steps x particles sweep."""
     return [
@@ -179,7 +187,7 @@ def sweep_configs(args: argparse.Namespace) -> list[tuple[str, int, dict]]:
 
 def run(args: argparse.Namespace, records: dict[tuple, dict]) -> None:
     anchor_fns = {} if args.no_anchors else anchors(args.anchors)
-    plain = [(name, args.steps, {}) for name in (METHODS if args.methods is None else args.methods)]
+    plain = [method_config(spec, args.steps) for spec in (METHODS if args.methods is None else args.methods)]
     configs = sweep_configs(args) if args.sweep else plain
     out = open(args.out, "a") if args.out else None  # noqa: SIM115
     started = time.time()
@@ -206,7 +214,7 @@ def run(args: argparse.Namespace, records: dict[tuple, dict]) -> None:
                         }
                     )
                 for label, steps, options in todo:
-                    method = "smc" if args.sweep else label
+                    method = label.split()[0]
                     xs, cost = run_sciddiff(method, inst, args.samples, steps, 1000 + i, options)
                     new.append({**score(inst, xs, ref, args.projections), **cost, "method": label})
                 dense = None
@@ -254,7 +262,12 @@ def main() -> None:
     parser.add_argument("--projections", type=int, default=256)
     parser.add_argument("--floor-pairs", type=int, default=8)
     parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--methods", nargs="*", default=None, help=f"sciddiff methods (default: {METHODS})")
+    parser.add_argument(
+        "--methods",
+        nargs="*",
+        default=None,
+        help=f"sciddiff methods (default: {METHODS}); name:key=int for a variant, e.g. smc:n_particles=8000",
+    )
     parser.add_argument("--anchors", nargs="*", default=None, help="anchor names (default: all that import)")
     parser.add_argument("--no-anchors", action="store_true")
     parser.add_argument("--max-anchor-dim", type=int, default=80, help="skip anchors above this dimension")
