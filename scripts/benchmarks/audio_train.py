@@ -13,6 +13,7 @@ from hydra import compose, initialize_config_module
 
 from sciddiff.train import TrainedModel, fit, load_trained
 from sciddiff.train.build import plain
+from scripts.benchmarks.time_cap import max_time
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = Path(os.environ.get("SCIDDIFF_AUDIO_RUNS", ROOT / "outputs" / "benchmarks" / "audio"))
@@ -39,9 +40,7 @@ def train_prior(minutes: float, name: str = "prior", extra: list[str] | None = N
     if info_path.exists():
         info = json.loads(info_path.read_text())
         return load_trained(info["checkpoint"]), info
-    whole = int(minutes * 60)
-    limit = f"00:{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
-    overrides = [*OVERRIDES, f"+trainer.max_time={limit}", *(extra or [])]
+    overrides = [*OVERRIDES, f"+trainer.max_time={max_time(minutes)}", *(extra or [])]
     with initialize_config_module(config_module="sciddiff.configs", version_base="1.3"):
         cfg = plain(compose("train", overrides=overrides))
     start = time.perf_counter()

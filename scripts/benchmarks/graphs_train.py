@@ -13,6 +13,7 @@ from hydra import compose, initialize_config_module
 
 from sciddiff.train import TrainedModel, fit, load_trained
 from sciddiff.train.build import plain
+from scripts.benchmarks.time_cap import max_time
 
 TASKS: dict[str, list[str]] = {
     "qm9_2d": ["experiment=graphs_qm9_2d"],
@@ -27,11 +28,6 @@ COMMON = [
     "validation.n_samples=8",
     "validation.steps=10",
 ]
-
-
-def _limit(minutes: float) -> str:
-    whole = int(minutes * 60)
-    return f"00:{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
 def train_task(
@@ -58,7 +54,7 @@ def train_task(
         ]
     else:
         sized = ["trainer.max_steps=1000000", "checkpoint.every_n_steps=200"]
-    overrides = [*TASKS[task], *COMMON, *sized, f"+trainer.max_time={_limit(minutes)}", *(extra or [])]
+    overrides = [*TASKS[task], *COMMON, *sized, f"+trainer.max_time={max_time(minutes)}", *(extra or [])]
     with initialize_config_module(config_module="sciddiff.configs", version_base="1.3"):
         cfg = plain(compose("train", overrides=[*overrides, f"resume={str(resume).lower()}"]))
     start = time.perf_counter()
