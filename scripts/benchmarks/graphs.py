@@ -5,6 +5,7 @@ unconditional), each trained with ``graphs_train.train_task`` (time-capped, resu
 
     python scripts/benchmarks/graphs.py --runs /tmp/graphs_bench              # train (or reuse) and evaluate
     python scripts/benchmarks/graphs.py --runs /tmp/graphs_bench --write      # ... and update BENCHMARKS.md
+    python scripts/benchmarks/graphs.py --runs /tmp/graphs_bench --report --write   # merge parts run separately
     python scripts/benchmarks/graphs.py --runs /tmp/smoke --steps 5 --samples 8 --minutes 1   # smoke test
 """
 
@@ -19,14 +20,16 @@ from typing import Any
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from graphs_train import train_task
-from markdown import replace_section, table
-from sciddiff.domains.graphs.app import fitted_splits, property_scores, score
-from sciddiff.domains.graphs.metrics import dataset_stability
-from sciddiff.domains.graphs.tasks import conditional, default_solver, unconditional
-
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from sciddiff.domains.graphs.app import fitted_splits, property_scores, score  # noqa: E402
+from sciddiff.domains.graphs.metrics import dataset_stability  # noqa: E402
+from sciddiff.domains.graphs.tasks import conditional, default_solver, unconditional  # noqa: E402
+
+from scripts.benchmarks.graphs_train import train_task  # noqa: E402
+from scripts.benchmarks.markdown import replace_section, table  # noqa: E402
+
 # Published references (for context, not run here). EDM: Hoogeboom et al. 2022 (arXiv:2203.17003), Table 1 (QM9
 # with hydrogens; its row for the data itself is 99.0 / 95.2). DiGress: Vignac et al. 2023 (arXiv:2209.14734):
 # QM9 heavy atoms validity / uniqueness 99.0 / 96.2; SBM and planar MMD^2 of degree and clustering and the fraction
@@ -106,9 +109,10 @@ def _mae(rows: list[dict], key: str) -> float | None:
     return sum(v * c for v, c in ok) / sum(c for _, c in ok) if ok else None
 
 
-def render(res: dict[str, Any], command: str) -> str:
+def render(res: dict[str, Any], commands: list[str]) -> str:
     """The markdown section: one table per part, with sample counts, training set sizes and the published rows."""
-    lines = [f"Regenerate: `{command}`", ""]
+    lines = ["Regenerate (parts run as separate processes are merged with `--report`): "
+             + "; ".join(f"`{c}`" for c in commands), ""]  # fmt: skip
     if "qm9_2d" in res:
         r = res["qm9_2d"]
         m = r["metrics"]
@@ -183,10 +187,13 @@ def main() -> None:
     p.add_argument("--chunk", type=int, default=250, help="samples per sampling batch")
     p.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale of the logP part")
     p.add_argument("--write", action="store_true", help="write the section into BENCHMARKS.md")
+    p.add_argument("--report", action="store_true", help="only render the parts saved in <runs>/results")
     args = p.parse_args()
     args.minutes_for = lambda task: args.minutes
+    saved = args.runs / "results"
+    command = "python " + " ".join(["scripts/benchmarks/graphs.py", *sys.argv[1:]])
     res: dict[str, Any] = {}
-    for part in args.parts.split(","):
+    for part in args.parts.split(",") if not args.report else []:
         if part in ("qm9_2d", "qm9_3d"):
             res[part] = molecules_part(part, args)
         elif part in ("sbm", "planar"):
@@ -195,12 +202,17 @@ def main() -> None:
             res[part] = conditional_part(args)
         else:
             raise SystemExit(f"unknown part {part!r}")
+        res[part]["command"] = command
+        res[part]["date"] = time.strftime("%Y-%m-%d")
+        saved.mkdir(parents=True, exist_ok=True)
+        (saved / f"{part}.json").write_text(json.dumps(res[part], indent=2, default=str))
         print(part, json.dumps(res[part]["metrics"] if "metrics" in res[part] else res[part], default=str)[:2000])
-    args.runs.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    (args.runs / f"results-{stamp}.json").write_text(json.dumps(res, indent=2, default=str))
-    command = "python " + " ".join(["scripts/benchmarks/graphs.py", *sys.argv[1:]])
-    body = render(res, command)
+    if args.report:
+        res = {f.stem: json.loads(f.read_text()) for f in sorted(saved.glob("*.json"))}
+        if not res:
+            raise SystemExit(f"--report: no saved part results in {saved}")
+    commands = sorted({r["command"] for r in res.values()})
+    body = render(res, commands)
     print(body)
     if args.write:
         replace_section(
