@@ -19,8 +19,11 @@ class CGResult:
 def conjugate_gradient(matvec: Callable[[Tensor], Tensor], b: Tensor, max_iter: int, rtol: float = 1e-6) -> CGResult:
     """Solve M u = b for every row of b (B, n), M symmetric positive definite, given only u -> M u.
 
-    Stops after ``max_iter`` iterations or when every row's residual is below ``rtol`` times its |b|.
-    Hestenes & Stiefel, "Methods of conjugate gradients for solving linear systems" (1952).
+    Stops after ``max_iter`` iterations or when every row's residual is below ``rtol`` times its |b|. A row whose
+    search direction meets non-positive (or non-finite) curvature p^T M p, which a learned denoiser's Jacobian can
+    give, keeps its last iterate and stops there (as truncated CG does) instead of stepping by rs / 0.
+    Hestenes & Stiefel, "Methods of conjugate gradients for solving linear systems" (1952); the curvature stop as
+    in Steihaug, "The conjugate gradient method and trust regions in large scale optimization" (1983).
     """
     u = torch.zeros_like(b)
     r = b.clone()
@@ -28,16 +31,20 @@ def conjugate_gradient(matvec: Callable[[Tensor], Tensor], b: Tensor, max_iter: 
     rs = (r * r).sum(1, keepdim=True)
     b_norm = b.norm(dim=1).clamp_min(torch.finfo(b.dtype).tiny)
     tiny = torch.finfo(b.dtype).tiny
+    active = torch.ones_like(rs, dtype=torch.bool)
     iterations = 0
     for iterations in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
         mp = matvec(p)
-        alpha = rs / (p * mp).sum(1, keepdim=True).clamp_min(tiny)
+        curvature = (p * mp).sum(1, keepdim=True)
+        active = active & (curvature > 0) & torch.isfinite(curvature)
+        alpha = torch.where(active, rs / curvature.clamp_min(tiny), torch.zeros_like(rs))
         u = u + alpha * p
         r = r - alpha * mp
         rs_new = (r * r).sum(1, keepdim=True)
-        if bool((rs_new.sqrt().squeeze(1) <= rtol * b_norm).all()):
+        active = active & (rs_new.sqrt() > rtol * b_norm[:, None])
+        if not bool(active.any()):
             rs = rs_new
             break
-        p = r + (rs_new / rs.clamp_min(tiny)) * p
+        p = torch.where(active, r + (rs_new / rs.clamp_min(tiny)) * p, p)
         rs = rs_new
     return CGResult(u, iterations, rs.sqrt().squeeze(1) / b_norm)
