@@ -36,3 +36,15 @@ def test_negative_curvature_keeps_the_last_iterate() -> None:
     torch.testing.assert_close(res.solution[0], torch.tensor([10 / 3, 5 / 3], dtype=F64))
     torch.testing.assert_close(res.solution[1], torch.zeros(2, dtype=F64))
     torch.testing.assert_close(res.solution[2], torch.linalg.solve(m[2], b[2]))
+
+
+def test_floor_stops_where_the_psd_part_turns_negative() -> None:
+    """M = F + G with F = I and G = diag(1, -0.9): M = diag(2, 0.1) is SPD, so plain CG solves it, u = (0.5, 10).
+    Given the floor F, the second direction p1 (p1^T M p1 < p1^T p1, G negative along it) stops the row at the
+    first iterate u1 = (|b|^2 / b^T M b) b = (2 / 2.1) (1, 1)."""
+    m = torch.diag(torch.tensor([2.0, 0.1], dtype=F64))[None]
+    b = torch.tensor([[1.0, 1.0]], dtype=F64)
+    plain = conjugate_gradient(_batched(m), b, max_iter=5, rtol=1e-12)
+    torch.testing.assert_close(plain.solution[0], torch.tensor([0.5, 10.0], dtype=F64))
+    floored = conjugate_gradient(_batched(m), b, max_iter=5, rtol=1e-12, floor=lambda p: p)
+    torch.testing.assert_close(floored.solution[0], torch.full((2,), 2 / 2.1, dtype=F64))

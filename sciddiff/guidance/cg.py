@@ -16,12 +16,20 @@ class CGResult:
     relative_residual: Tensor  # (B,)
 
 
-def conjugate_gradient(matvec: Callable[[Tensor], Tensor], b: Tensor, max_iter: int, rtol: float = 1e-6) -> CGResult:
+def conjugate_gradient(
+    matvec: Callable[[Tensor], Tensor],
+    b: Tensor,
+    max_iter: int,
+    rtol: float = 1e-6,
+    floor: Callable[[Tensor], Tensor] | None = None,
+) -> CGResult:
     """Solve M u = b for every row of b (B, n), M symmetric positive definite, given only u -> M u.
 
     Stops after ``max_iter`` iterations or when every row's residual is below ``rtol`` times its |b|. A row whose
-    search direction meets non-positive (or non-finite) curvature p^T M p, which a learned denoiser's Jacobian can
-    give, keeps its last iterate and stops there (as truncated CG does) instead of stepping by rs / 0.
+    search direction meets curvature p^T M p at or below its known lower bound (0, or p^T F p when M = F + G with
+    G positive semi-definite and ``floor(p)`` = F p given), or a non-finite one, keeps its last iterate and stops
+    there, as truncated CG does: a learned denoiser's Jacobian can make G indefinite, and stepping by rs / p^T M p
+    along such a direction is unbounded.
     Hestenes & Stiefel, "Methods of conjugate gradients for solving linear systems" (1952); the curvature stop as
     in Steihaug, "The conjugate gradient method and trust regions in large scale optimization" (1983).
     """
@@ -36,7 +44,8 @@ def conjugate_gradient(matvec: Callable[[Tensor], Tensor], b: Tensor, max_iter: 
     for iterations in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
         mp = matvec(p)
         curvature = (p * mp).sum(1, keepdim=True)
-        active = active & (curvature > 0) & torch.isfinite(curvature)
+        bound = (p * floor(p)).sum(1, keepdim=True) if floor is not None else torch.zeros_like(curvature)
+        active = active & (curvature > bound) & (curvature > 0) & torch.isfinite(curvature)
         alpha = torch.where(active, rs / curvature.clamp_min(tiny), torch.zeros_like(rs))
         u = u + alpha * p
         r = r - alpha * mp

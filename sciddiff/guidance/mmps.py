@@ -61,6 +61,9 @@ class _MMPSGuided(TweedieGuided):
             wf = w.reshape(shape)
             return (self.obs.covariance(wf) + op(cov(op.adjoint(wf)))).reshape(b, -1)
 
-        res = conjugate_gradient(matvec, r.reshape(b, -1), self.method.cg_iterations, self.method.rtol)
+        def noise_part(w: Tensor) -> Tensor:  # Sigma_y: the curvature's lower bound when C is PSD
+            return self.obs.covariance(w.reshape(shape)).reshape(b, -1)
+
+        res = conjugate_gradient(matvec, r.reshape(b, -1), self.method.cg_iterations, self.method.rtol, noise_part)
         self.method.log.check(res.relative_residual, "(Sigma_y + A C A^T) w = y - A D")
         return cov(op.adjoint(res.solution.reshape(shape)))
