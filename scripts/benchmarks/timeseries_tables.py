@@ -17,20 +17,20 @@ def _label(name: str) -> str:
 
 def _header(record: dict[str, Any], command: str) -> list[str]:
     res = record["result"]
-    parts = res.values() if "training" not in res else [res]
     lines = [
         f"Command: `{command}`",
         f"(run {record['date']}, {record['seconds']:.0f} s for this part's evaluation, torch {record['torch']}, "
         f"load average about {record['load']:.1f} on the 2 shared cores, torch.set_num_threads(1)). Training:",
     ]
-    seen = set()
-    for part in parts:
+    parts = {"": res} if "training" in res else res
+    records: dict[str, dict[tuple, str]] = {}  # way -> distinct training records -> the first part using it
+    for name, part in parts.items():
         for way, t in part["training"].items():
-            key = (way, t["seconds"], t["steps"])
-            if key in seen:
-                continue
-            seen.add(key)
-            lines.append(f"- {_label(way)}: {t['steps']} steps in {t['seconds'] / 60:.1f} min (load {t['load']:.1f})")
+            records.setdefault(way, {}).setdefault((t["seconds"], t["steps"], t["load"]), name)
+    for way, distinct in records.items():
+        for (seconds, steps, load), name in distinct.items():
+            label = f"{_label(way)}, {name}" if len(distinct) > 1 else _label(way)
+            lines.append(f"- {label}: {steps} steps in {seconds / 60:.1f} min (load {load:.1f})")
     return lines
 
 
