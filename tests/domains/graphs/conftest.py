@@ -23,6 +23,7 @@ TINY = [
     "checkpoint.every_n_steps=3",
     "validation.n_samples=4",
     "validation.steps=4",
+    "optim.warmup_steps=0",
 ]
 TINY_TRANSFORMER = [
     f"model.kwargs.{k}={v}" for k, v in dict(hidden_x=16, hidden_e=8, hidden_y=8, n_layers=1, n_head=2).items()
