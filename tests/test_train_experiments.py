@@ -8,13 +8,14 @@ import pytest
 import yaml
 from train_setup import app_config
 
-EXPERIMENTS = sorted(p.stem for p in (Path(__file__).parents[1] / "configs" / "experiment").glob("*.yaml"))
+EXPERIMENT_DIR = Path(__file__).parents[1] / "configs" / "experiment"
+EXPERIMENTS = sorted(p.stem for p in EXPERIMENT_DIR.glob("*.yaml"))
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_experiment_values_override_train_defaults(name: str) -> None:
     """Every top-level key an experiment sets under optim / ema / validation / checkpoint / data reaches the config."""
-    raw = yaml.safe_load((Path(__file__).parents[1] / "configs" / "experiment" / f"{name}.yaml").read_text())
+    raw = yaml.safe_load((EXPERIMENT_DIR / f"{name}.yaml").read_text())
     cfg = app_config("train", f"experiment={name}")
     for group in ("optim", "ema", "validation", "checkpoint", "data"):
         for key, value in (raw.get(group) or {}).items():

@@ -44,8 +44,8 @@ def conjugate_gradient(
     for iterations in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
         mp = matvec(p)
         curvature = (p * mp).sum(1, keepdim=True)
-        bound = (p * floor(p)).sum(1, keepdim=True) if floor is not None else torch.zeros_like(curvature)
-        active = active & (curvature > bound) & (curvature > 0) & torch.isfinite(curvature)
+        bound = (p * floor(p)).sum(1, keepdim=True).clamp_min(0) if floor is not None else 0.0
+        active = active & (curvature > bound) & torch.isfinite(curvature)
         alpha = torch.where(active, rs / curvature.clamp_min(tiny), torch.zeros_like(rs))
         u = u + alpha * p
         r = r - alpha * mp
