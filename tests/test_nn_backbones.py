@@ -176,6 +176,23 @@ def test_periodic_unet_commutes_with_circular_shifts(dims: int, size: tuple[int,
     assert results[False][0] > 1e-3  # zero padding breaks the symmetry at the borders
 
 
+def test_unet_periodic_along_one_axis_only() -> None:
+    """periodic=(True, False): F commutes with circular shifts along H (by multiples of 4) but not along W, and an
+    input constant along H gives an output constant along H (zero padding would make the H borders differ)."""
+    torch.manual_seed(0)
+    net = UNet(2, 1, channels=8, channel_mult=(1, 2, 2), num_res_blocks=1, heads=2, periodic=(True, False))
+    net = perturb(net.double()).eval()
+    x, c = torch.randn(2, 1, 8, 12, dtype=F64), torch.tensor([0.3, -0.5], dtype=F64)
+    out = net(x, c)
+    torch.testing.assert_close(net(x.roll(4, 2), c), out.roll(4, 2), atol=1e-10, rtol=0)
+    assert (net(x.roll(4, 3), c) - out.roll(4, 3)).abs().max() > 1e-3
+    flat = torch.randn(2, 1, 1, 12, dtype=F64).expand(2, 1, 8, 12)
+    circular_rows = net(flat, c)
+    torch.testing.assert_close(circular_rows, circular_rows[:, :, :1].expand_as(circular_rows), atol=1e-10, rtol=0)
+    with pytest.raises(ValueError, match=r"periodic \[True\] needs one flag per spatial axis \(2\), got 1"):
+        UNet(2, 1, channels=8, periodic=[True])
+
+
 def test_unet_size_and_configuration_errors() -> None:
     net = UNet(2, 2, channels=8, channel_mult=(1, 2, 2), num_res_blocks=1, heads=2)
     c = torch.zeros(1)

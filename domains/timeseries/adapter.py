@@ -33,6 +33,7 @@ from sciddiff.state import StateSpec
 from sciddiff.train import Adapter
 
 NET = "sciddiff.domains.timeseries.nets:SeriesNet"
+GRID_NET = "sciddiff.domains.timeseries.nets:GridUNet"
 
 
 class TimeSeriesAdapter(Adapter):
@@ -241,6 +242,11 @@ class TimeSeriesAdapter(Adapter):
     def backbone_shape(self, backbone: str) -> dict[str, Any]:
         if backbone == NET:
             return {"in_channels": self.channels, **self._time_features()}
+        if backbone == GRID_NET:
+            if not self.layout.spatial_dims:
+                raise ValueError(f"backbone {GRID_NET!r} needs a series with spatial dimensions; this one has none")
+            variables = len(self.layout.variables)
+            return {"in_channels": self.channels, "variables": variables, **self._time_features()}
         return super().backbone_shape(backbone)
 
     def _time_features(self) -> dict[str, int]:

@@ -11,7 +11,17 @@ from torch import Tensor, nn
 
 from sciddiff.nn.conditioning import Conditioning, noise_levels
 from sciddiff.nn.embeddings import NoiseEmbedding
-from sciddiff.nn.unet_blocks import AttentionBlock, Downsample, ResBlock, Stage, Upsample, conv, group_norm
+from sciddiff.nn.unet_blocks import (
+    AttentionBlock,
+    Downsample,
+    Periodic,
+    ResBlock,
+    Stage,
+    Upsample,
+    conv,
+    group_norm,
+    periodic_axes,
+)
 
 
 class UNet(nn.Module):
@@ -23,7 +33,8 @@ class UNet(nn.Module):
     2022, arXiv:2206.00364). Level i has ``channels * channel_mult[i]`` channels and ``num_res_blocks`` residual
     blocks, with self-attention at ``attention_levels`` (default: the coarsest level, plus the middle block).
     ``periodic=True`` pads circularly everywhere, so the network commutes exactly with circular shifts by
-    multiples of 2**(len(channel_mult) - 1). A context is concatenated to the input with its indicator channel.
+    multiples of 2**(len(channel_mult) - 1); a flag per axis (e.g. ``(True, False)`` for a periodic space by a
+    bounded time) pads circularly along the flagged axes only. A context is concatenated to the input with its indicator channel.
     The final convolution is zero-initialised, so a fresh network outputs 0. Computes in the parameters' dtype
     and returns x's dtype.
     """
@@ -39,7 +50,7 @@ class UNet(nn.Module):
         attention_levels: Sequence[int] | None = None,
         heads: int = 4,
         dropout: float = 0.0,
-        periodic: bool = False,
+        periodic: Periodic = False,
         emb_dim: int | None = None,
         groups: int = 32,
         embedding: str = "sinusoidal",
@@ -51,6 +62,7 @@ class UNet(nn.Module):
         super().__init__()
         if dims not in (1, 2):
             raise ValueError(f"UNet dims must be 1 or 2, got {dims}")
+        periodic = periodic_axes(periodic, dims)
         channel_mult = tuple(channel_mult)
         if not channel_mult or min(channel_mult) < 1:
             raise ValueError(f"channel_mult must be a non-empty sequence of positive ints, got {channel_mult}")

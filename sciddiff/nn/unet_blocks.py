@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -12,9 +13,47 @@ from sciddiff.nn.attention import SelfAttention
 CONVS: dict[int, type[nn.Module]] = {1: nn.Conv1d, 2: nn.Conv2d}
 
 
-def conv(dims: int, cin: int, cout: int, kernel: int, stride: int = 1, periodic: bool = False) -> nn.Module:
-    """A ``dims``-D convolution with 'same' padding (kernel // 2), circular when ``periodic``."""
-    mode = "circular" if periodic and kernel > 1 else "zeros"
+Periodic = bool | Sequence[bool]
+
+
+def periodic_axes(periodic: Periodic, dims: int) -> tuple[bool, ...]:
+    """``periodic`` as one flag per spatial axis: a bool applies to every axis."""
+    if isinstance(periodic, bool):
+        return (periodic,) * dims
+    axes = tuple(bool(p) for p in periodic)
+    if len(axes) != dims:
+        raise ValueError(f"periodic {list(periodic)} needs one flag per spatial axis ({dims}), got {len(axes)}")
+    return axes
+
+
+class AxisPaddedConv(nn.Module):
+    """A convolution padded by kernel // 2 circularly along the periodic axes and with zeros along the others
+    (e.g. space periodic, time bounded)."""
+
+    def __init__(self, dims: int, cin: int, cout: int, kernel: int, stride: int, axes: tuple[bool, ...]) -> None:
+        super().__init__()
+        half = kernel // 2
+        self.conv = CONVS[dims](cin, cout, kernel, stride=stride, padding=tuple(0 if p else half for p in axes))
+        self.pad = tuple(v for p in reversed(axes) for v in ((half, half) if p else (0, 0)))  # last axis first
+
+    @property
+    def weight(self) -> nn.Parameter:
+        return self.conv.weight
+
+    @property
+    def bias(self) -> nn.Parameter:
+        return self.conv.bias
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.conv(F.pad(x, self.pad, mode="circular"))
+
+
+def conv(dims: int, cin: int, cout: int, kernel: int, stride: int = 1, periodic: Periodic = False) -> nn.Module:
+    """A ``dims``-D convolution with 'same' padding (kernel // 2), circular along the ``periodic`` axes."""
+    axes = periodic_axes(periodic, dims)
+    if kernel > 1 and any(axes) and not all(axes):
+        return AxisPaddedConv(dims, cin, cout, kernel, stride, axes)
+    mode = "circular" if kernel > 1 and all(axes) else "zeros"
     return CONVS[dims](cin, cout, kernel, stride=stride, padding=kernel // 2, padding_mode=mode)
 
 
@@ -31,7 +70,7 @@ class ResBlock(nn.Module):
     """
 
     def __init__(
-        self, dims: int, cin: int, cout: int, emb_dim: int, dropout: float, periodic: bool, groups: int
+        self, dims: int, cin: int, cout: int, emb_dim: int, dropout: float, periodic: Periodic, groups: int
     ) -> None:
         super().__init__()
         self.norm1, self.conv1 = group_norm(cin, groups), conv(dims, cin, cout, 3, periodic=periodic)
@@ -76,7 +115,7 @@ class Downsample(nn.Module):
     """Stride-2 3-tap convolution: y[j] = sum_k w[k] x[2j + k - 1]; with circular padding a shift of x by 2s
     shifts y by s exactly."""
 
-    def __init__(self, dims: int, channels: int, periodic: bool) -> None:
+    def __init__(self, dims: int, channels: int, periodic: Periodic) -> None:
         super().__init__()
         self.conv = conv(dims, channels, channels, 3, stride=2, periodic=periodic)
 
@@ -87,7 +126,7 @@ class Downsample(nn.Module):
 class Upsample(nn.Module):
     """Nearest-neighbour x2 then a 3-tap convolution; a shift of x by s shifts the output by 2s exactly."""
 
-    def __init__(self, dims: int, channels: int, periodic: bool) -> None:
+    def __init__(self, dims: int, channels: int, periodic: Periodic) -> None:
         super().__init__()
         self.conv = conv(dims, channels, channels, 3, periodic=periodic)
 
