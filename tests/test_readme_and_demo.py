@@ -6,6 +6,7 @@ import math
 import re
 from pathlib import Path
 
+import scipy.stats
 import torch
 import xarray as xr
 from hydra import compose, initialize_config_module
@@ -117,3 +118,20 @@ def test_readme_training_example_runs(tmp_path: Path, monkeypatch) -> None:
     exec(compile(code, "README.md", "exec"), scope)
     assert scope["rows"].shape == (500, 2) and torch.isfinite(scope["rows"]).all()
     assert scope["result"].steps == 200 and (tmp_path / "outputs" / "readme-run" / "config.yaml").exists()
+
+
+def test_readme_categorical_example_draws_the_exact_laws() -> None:
+    """First-hitting draws follow p; replacement draws keep position 0 and follow p(x1, x2 | x0 = 2) (chi-square)."""
+    text = (ROOT / "README.md").read_text()
+    code = next(c for c in re.findall(r"```python\n(.*?)```", text, flags=re.S) if "first_hitting" in c)
+    torch.manual_seed(0)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    oracle, draws, completed = scope["oracle"], scope["draws"], scope["completed"]
+    law = oracle.probs.reshape(-1)
+    counts = torch.bincount(oracle.index(draws), minlength=64).double()
+    assert scipy.stats.chisquare(counts.numpy(), (law * 1000).numpy()).pvalue > 1e-3
+    assert bool((completed[:, 0] == 2).all())
+    conditional = oracle.probs[2] / oracle.probs[2].sum()
+    counts = torch.bincount(completed[:, 1] * 4 + completed[:, 2], minlength=16).double()
+    assert scipy.stats.chisquare(counts.numpy(), (conditional.reshape(-1) * 1000).numpy()).pvalue > 1e-3
