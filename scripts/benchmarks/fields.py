@@ -2,7 +2,8 @@
 inverse) and class-conditional digits, with the classical baselines and deepinv's solvers in the same run.
 
 Priors are trained by ``scripts/benchmarks/fields_train.py`` (wall-clock cap per task; finished runs are reused).
-Usage: ``python scripts/benchmarks/fields.py --parts ct,imaging,darcy,digits [--write]``.
+Usage: ``python scripts/benchmarks/fields.py --parts ct,imaging,darcy,digits,ns [--write]`` (ns: Navier-Stokes initial
+vorticity with EnKG, ``scripts/benchmarks/fields_navier_stokes.py``).
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ import platform
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -42,79 +41,13 @@ from sciddiff.domains.fields.simulators import solve_darcy  # noqa: E402
 
 import sciddiff  # noqa: E402
 from sciddiff.guidance import ClassifierFreeGuidance  # noqa: E402
-from sciddiff.operators import LinearOperator, Operator, scaled  # noqa: E402
 from sciddiff.train.inference import sample_model  # noqa: E402
 from sciddiff.train.likelihood import bits_per_dim  # noqa: E402
 from sciddiff.train.problems import build_operator, state_problem  # noqa: E402
+from scripts.benchmarks.fields_common import F64, Lifted, fmt, noisy, posterior, summarise, test_fields, tune  # noqa: E402
+from scripts.benchmarks.fields_navier_stokes import ns_part, ns_render  # noqa: E402
 from scripts.benchmarks.fields_train import train_task  # noqa: E402
 from scripts.benchmarks.markdown import replace_section, table  # noqa: E402
-
-F64 = torch.float64
-
-
-# ------------------------------------------------------------------------------------------------ helpers
-def test_fields(model: Any, split: str, n: int) -> Tensor:
-    """The first n decoded fields of a split of the model's own data (same seed as training)."""
-    data = model.adapter.datasets(int(model.record["seed"]))[split]
-    return model.adapter.decode(torch.stack([data[i]["x"] for i in range(min(n, len(data)))]))
-
-
-class Lifted:
-    """A physical-units linear operator lifted to the state once (with a dense SVD when asked), reused for every
-    observation: (A D, y - A(offset))."""
-
-    def __init__(self, adapter: Any, op: LinearOperator, svd: bool) -> None:
-        scale, offset = adapter.affine()
-        self.op = scaled(op, scale)
-        if svd and not self.op.has_svd:
-            self.op = self.op.with_dense_svd()
-            self.op.singular_values()  # the dense SVD is computed here, once
-        self.shift = op.forward(offset.to(F64).expand(1, *op.in_shape))[0]
-
-    def y(self, y: Tensor) -> Tensor:
-        return y - self.shift
-
-
-def posterior(
-    model: Any, a_state: Operator, y_state: Tensor, sigma: float, method: str, steps: int, n: int, seed: int, **opt: Any
-) -> tuple[Tensor, float]:
-    """(decoded posterior samples (n, C, H, W), seconds)."""
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        xs = sciddiff.posterior_sample(
-            model.denoiser, model.process, a_state, y_state.float(), sigma, method, steps, n, generator=seed, **opt
-        )
-    return model.adapter.decode(xs), time.perf_counter() - start
-
-
-def summarise(name: str, truths: Tensor, samples: Tensor, seconds: float, **kw: Any) -> dict[str, Any]:
-    """Metrics of a method over instances: samples (B, L, C, H, W) (L = 1 for point estimates)."""
-    out = {"method": name, "seconds": seconds / len(truths)}
-    out.update(reconstruction_metrics(truths, samples, **kw))
-    return out
-
-
-def fmt(v: Any, digits: int = 2) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
-
-
-def tune(values: list[float], score: Callable[[float], float]) -> tuple[float, float]:
-    """(best value, its score) of a grid search maximising ``score``."""
-    scores = [score(v) for v in values]
-    i = int(np.argmax(scores))
-    return values[i], scores[i]
-
-
-def noisy(op: Operator, truths: Tensor, rel: float | None, std: float | None, seed: int) -> tuple[Tensor, list[float]]:
-    """Observations with Gaussian noise: std = rel * max|A x| per instance, or a fixed std."""
-    g = torch.Generator().manual_seed(seed)
-    clean = op.forward(truths)
-    sig = [float(rel * c.abs().max()) if rel is not None else float(std) for c in clean]
-    ys = torch.stack([c + s * torch.randn(c.shape, generator=g, dtype=F64) for c, s in zip(clean, sig, strict=True)])
-    return ys, sig
 
 
 # --------------------------------------------------------------------------------------------------- CT
@@ -368,6 +301,12 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=50)
     parser.add_argument("--cfg-scales", type=float, nargs="+", default=(1.0, 2.0, 3.0))
     parser.add_argument("--nll-n", type=int, default=32)
+    parser.add_argument("--ns-minutes", type=float, default=20.0, help="training cap of the Navier-Stokes prior")
+    parser.add_argument("--n-ns", type=int, default=4, help="Navier-Stokes test fields")
+    parser.add_argument("--ns-members", type=int, default=64, help="EnKG / ES-MDA ensemble size")
+    parser.add_argument("--ns-steps", type=int, default=50, help="EnKG steps")
+    parser.add_argument("--ns-noise", type=float, default=0.01, help="observation noise std (vorticity units)")
+    parser.add_argument("--var-iter", type=int, default=100, help="4D-Var L-BFGS iterations")
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--from-json", action="store_true", help="re-render saved results instead of computing")
     args = parser.parse_args()
@@ -384,9 +323,9 @@ def main() -> None:
         else:
             t = time.perf_counter()
             load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-            fn = {"ct": ct_part, "imaging": imaging_part, "darcy": darcy_part, "digits": digits_part}[part]
-            minutes = {"ct": ct_min, "imaging": ct_min, "darcy": darcy_min, "digits": digits_min}[part]
-            results[part] = fn(args, minutes)
+            fn = {"ct": ct_part, "imaging": imaging_part, "darcy": darcy_part, "digits": digits_part, "ns": ns_part}
+            minutes = {"ct": ct_min, "imaging": ct_min, "darcy": darcy_min, "digits": digits_min, "ns": args.ns_minutes}
+            results[part] = fn[part](args, minutes[part])
             results[part]["wall"] = time.perf_counter() - t
             stamp = (
                 f"Command: `{command}` (run {date.today()}, this part {results[part]['wall']:.0f} s of evaluation, "
@@ -500,6 +439,8 @@ def render(results: dict[str, Any], stamp: str, args: argparse.Namespace) -> dic
             f"Target accuracy >= 95%: {'met' if best >= 0.95 else 'MISSED'} ({100 * best:.1f}%).",
         ]
         out["fields-digits"] = ("### Fields: class-conditional 8x8 digits", "\n".join(lines))
+    if "ns" in results:
+        out["fields-navier-stokes"] = ns_render(results["ns"], stamp, args, train_line(results["ns"]["train"]))
     return out
 
 

@@ -1,5 +1,6 @@
 """Classical reconstruction baselines for imaging and sensing inverse problems."""
 
+from sciddiff.domains.fields.baselines.assimilation import es_mda, variational_map
 from sciddiff.domains.fields.baselines.common import operator_norm
 from sciddiff.domains.fields.baselines.direct import (
     bicubic,
@@ -16,6 +17,7 @@ __all__ = [
     "bicubic",
     "bicubic_upsample",
     "divergence",
+    "es_mda",
     "filtered_back_projection",
     "gradient",
     "interpolate_masked",
@@ -24,6 +26,7 @@ __all__ = [
     "tikhonov_cg",
     "total_variation",
     "tv_reconstruct",
+    "variational_map",
     "wiener_deconvolution",
     "zero_filled",
 ]

@@ -16,6 +16,7 @@ Navier-Stokes one by sqrt(2) tau^(alpha - 1)); ``zero_mean`` and ``scale`` repro
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -75,6 +76,22 @@ def periodic_eigenvalues(size: int, alpha: float, tau: float, dtype: torch.dtype
     return (4 * math.pi**2 * (k[:, None] ** 2 + k[None, :] ** 2) + tau**2) ** (-alpha)
 
 
+def periodic_colour(
+    size: int, alpha: float = 2.5, tau: float = 7.0, scale: float = 1.0, zero_mean: bool = True
+) -> Callable[[Tensor], Tensor]:
+    """The map L: z (..., size, size) -> scale * size * IFFT(FFT(z) sqrt(lambda)) that turns white noise into the
+    periodic GRF, so x = L z, z ~ N(0, I) (a whitened parametrisation for inference). ``zero_mean`` drops k = 0."""
+    _check(size, alpha, tau, 0)
+    root = periodic_eigenvalues(size, alpha, tau).sqrt()
+    if zero_mean:
+        root[0, 0] = 0.0
+
+    def colour(z: Tensor) -> Tensor:
+        return scale * size * torch.fft.ifft2(torch.fft.fft2(z) * root.to(z.dtype)).real
+
+    return colour
+
+
 def periodic_grf(
     n: int,
     size: int,
@@ -85,11 +102,8 @@ def periodic_grf(
     zero_mean: bool = True,
     dtype: torch.dtype = torch.float64,
 ) -> Tensor:
-    """(n, size, size) fields u = scale * size * IFFT(FFT(z) sqrt(lambda)), z white noise: E|FFT(u)_k|^2 =
+    """(n, size, size) fields u = L z (:func:`periodic_colour`), z white noise: E|FFT(u)_k|^2 =
     scale^2 size^4 lambda_k. ``zero_mean`` drops the k = 0 mode (vorticity on a torus has zero mean)."""
     _check(size, alpha, tau, n)
     z = torch.randn(n, size, size, generator=generator, dtype=dtype)
-    root = periodic_eigenvalues(size, alpha, tau, dtype).sqrt()
-    if zero_mean:
-        root[0, 0] = 0.0
-    return scale * size * torch.fft.ifft2(torch.fft.fft2(z) * root).real
+    return periodic_colour(size, alpha, tau, scale, zero_mean)(z)
