@@ -12,6 +12,7 @@ import xarray as xr
 from sciddiff.domains.fields.evaluation import generation_metrics
 from sciddiff.domains.fields.grid import fields_to_xarray, resample_dataset, resample_tensor, xarray_to_fields
 from sciddiff.domains.fields.problems import field_operator
+from sciddiff.domains.fields.solve import drop_missing, observation_image, plot_reconstruction
 from sciddiff.domains.fields.sources import SOURCES, FieldData, load_source
 from torch import Tensor
 
@@ -202,6 +203,10 @@ class FieldsAdapter(Adapter):
     def operator(self, cfg: Mapping[str, Any], raw_shape: tuple[int, ...]) -> Any:
         return field_operator(cfg, tuple(raw_shape), self.meta, dict(self.options))
 
+    def observation(self, op: Any, y: Tensor) -> tuple[Any, Tensor]:
+        """Sensors that recorded NaN are left out of a sensor mask; NaN for any other operator is refused."""
+        return drop_missing(op, y)
+
     # ------------------------------------------------------------------ outputs
     def metrics(self, samples: Tensor, reference: Tensor) -> dict[str, float]:
         return generation_metrics(samples, reference, self.options["source"], self.variables)
@@ -216,6 +221,15 @@ class FieldsAdapter(Adapter):
     def plot(self, raw: Tensor, path: Path, reference: Tensor | None = None) -> Path:
         images = raw[:32].detach()
         return plot_image_grid(images.reshape(-1, *images.shape[-2:])[:64], path, cols=8, cmap="viridis")
+
+    def plot_posterior(
+        self, samples: Tensor, path: Path, truth: Tensor | None = None, op: Any = None, y: Tensor | None = None
+    ) -> Path:
+        """Truth, observation (on the field's grid where it has one), posterior mean, std and |error| per channel."""
+        shown = None if op is None or y is None else observation_image(op, y)
+        if shown is not None and tuple(shown.shape) != tuple(self.shape):
+            shown = None  # an observation off the field's grid (e.g. a sinogram) is not drawn
+        return plot_reconstruction(samples.mean(0), samples.std(0), path, truth, shown, self.variables)
 
     # ------------------------------------------------------------------ persistence
     def state_dict(self) -> dict[str, Any]:

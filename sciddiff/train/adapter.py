@@ -118,6 +118,11 @@ class Adapter(ABC):
         builder ``sciddiff.train.problems.build_operator``."""
         return None
 
+    def observation(self, op: Any, y: Tensor) -> tuple[Any, Tensor]:
+        """The operator and observation to condition on for one observed y, e.g. without the sensors that recorded
+        NaN (the default keeps both; NaN left in y is then refused by posterior sampling)."""
+        return op, y
+
     # ------------------------------------------------------------------ outputs
     def metrics(self, samples: Any, reference: Any) -> dict[str, float]:
         """Domain metrics of decoded samples against decoded reference data (e.g. held-out data)."""
@@ -139,6 +144,11 @@ class Adapter(ABC):
 
     def plot(self, raw: Any, path: Path, reference: Any = None) -> Path | None:
         """Save a figure of decoded samples (and reference data when given); returns its path, or None."""
+        return None
+
+    def plot_posterior(self, samples: Any, path: Path, truth: Any = None, op: Any = None, y: Any = None) -> Path | None:
+        """Save a figure of one observation's decoded posterior samples (with the truth, and the observation y of
+        operator ``op``, where the domain can draw them); returns its path, or None for the generic figure."""
         return None
 
     # ------------------------------------------------------------------ persistence

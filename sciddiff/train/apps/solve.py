@@ -68,7 +68,8 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
     method = get_method(guide["method"], **dict(guide.get("options") or {}))
     samples, costs = [], []
     for j, y in enumerate(tqdm(ys, desc="posterior", disable=len(ys) < 2, leave=False)):
-        a_state, y_state = state_problem(adapter, op, y, needs_svd=method.requirements.operator == "svd")
+        op_j, y_j = adapter.observation(op, y)
+        a_state, y_state = state_problem(adapter, op_j, y_j, needs_svd=method.requirements.operator == "svd")
         xs, info = sciddiff.posterior_sample(
             model.denoiser,
             model.process,
@@ -107,9 +108,9 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
             summary.update(calibration_report(op, ys, truth, samples, float(cfg["noise_std"]), out_dir, attrs))
             files += [out_dir / "calibration.nc", out_dir / "sbc.png", out_dir / "coverage.png"]
     for j, s in enumerate(samples[: int(cfg.get("figures", 4))]):
-        files.append(
-            plot_posterior(s.mean(0), s.std(0), out_dir / f"posterior-{j}.png", None if truth is None else truth[j])
-        )
+        path, truth_j = out_dir / f"posterior-{j}.png", None if truth is None else truth[j]
+        figure = adapter.plot_posterior(s, path, truth_j, op, ys[j])
+        files.append(figure or plot_posterior(s.mean(0), s.std(0), path, truth_j))
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     files.append(out_dir / "summary.json")
     return {"summary": summary, "files": files, "samples": samples, "truth": truth, "observations": ys}

@@ -102,3 +102,42 @@ def test_sciddiff_solve_uses_the_domain_operator_hook(tmp_path: Path) -> None:
         assert torch.allclose(mean, post.mean().reshape(1, 4, 5), atol=float(4 * std.max() / math.sqrt(1000)))
         assert torch.allclose(torch.as_tensor(ds["a_std"].values[j], dtype=F64)[None], std, rtol=0.12)
     assert list(ds["x"].values) == list(g.x) and (tmp_path / "out" / "posterior-0.png").exists()
+
+
+def test_sciddiff_solve_leaves_out_sensors_that_recorded_nan(tmp_path: Path) -> None:
+    """An observation file with a NaN sensor: the posterior is the closed form given the other sensors, and the
+    figure is the domain's (truth-free here, with the observation panel)."""
+    g = write_gaussian_fields(tmp_path / "one.nc", (1, 4, 5), names=("a",))
+    adapter = FieldsAdapter(source="netcdf", path=str(g.path))
+    adapter.datasets(0)
+    process = VP()
+    record = {"plugin": {"name": "fields", "version": "1"}, "process": {"name": "vp"}, "seed": 0}
+    model = TrainedModel(adapter, process, exact_prior(adapter, g).denoiser(process), record, Path("exact"), True)
+    op = adapter.operator({"name": "sensors", "kwargs": {"n": 6, "seed": 2}}, (1, 4, 5))
+    y = op.forward(g.mu.reshape(1, 1, 4, 5))[0] + 0.3
+    y[2] = float("nan")
+    xr.Dataset({"y": (("obs", "sensor"), y[None].numpy())}).to_netcdf(tmp_path / "y.nc")
+    with initialize_config_module(config_module="sciddiff.configs", version_base="1.3"):
+        cfg = plain(
+            compose(
+                "solve",
+                overrides=[
+                    "checkpoint=none", "guidance=mmps", "guidance.steps=200", "n_samples=1000", "noise_std=0.2",
+                    "observation.source=file", f"+observation.file={tmp_path / 'y.nc'}", "+guidance.options.cg_iterations=20",
+                    "operator.name=sensors", "+operator.kwargs.n=6", "+operator.kwargs.seed=2", "figures=1",
+                ],
+            )
+        )  # fmt: skip
+    out = solve.run(cfg, tmp_path / "out", model=model)
+    keep = torch.isfinite(y)
+    post = Gaussian(g.mu, g.cov).posterior(op.dense()[keep], y[keep], 0.2**2)
+    std = post.covariance().diagonal().sqrt().reshape(1, 4, 5)
+    mean = out["samples"][0].mean(0)
+    assert torch.allclose(mean, post.mean().reshape(1, 4, 5), atol=float(4 * std.max() / math.sqrt(1000)))
+    assert torch.allclose(out["samples"][0].std(0), std, rtol=0.12)
+    pixel = int(op.observed[2])  # the silent sensor's pixel stays as uncertain as if it had no sensor
+    y_full = y.clone()
+    y_full[2] = 0.0
+    observed = Gaussian(g.mu, g.cov).posterior(op.dense(), y_full, 0.2**2).covariance().diagonal().sqrt()
+    assert float(std.reshape(-1)[pixel]) > 2 * float(observed[pixel])
+    assert (tmp_path / "out" / "posterior-0.png").stat().st_size > 10_000
