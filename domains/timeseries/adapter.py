@@ -26,9 +26,11 @@ from sciddiff.domains.timeseries.masks import MaskSampler
 from sciddiff.domains.timeseries.normalise import Normalizer
 from sciddiff.domains.timeseries.operators import task_operator
 from sciddiff.domains.timeseries.sample_metrics import sample_metrics
+from sciddiff.domains.timeseries.spectral import ModeSynthesis
 from sciddiff.domains.timeseries.windowing import split_ranges, split_windows
 from torch import Tensor
 
+from sciddiff.operators import LinearOperator, Mask, compose, scaled
 from sciddiff.state import StateSpec
 from sciddiff.train import Adapter
 
@@ -47,7 +49,8 @@ class TimeSeriesAdapter(Adapter):
     ``conditional`` and ``masks`` (the :class:`MaskSampler` options), ``context_noise`` (observation noise std of
     the context values in physical units, one number or one per variable), ``replicas`` (training items per
     window), ``calendar`` (datetime features as per-time conditions) and ``static`` (coordinates along the series
-    dimension used as conditions: strings as a class label, numbers as a vector).
+    dimension used as conditions: strings as a class label, numbers as a vector). ``spectral`` whitens one field
+    on a periodic 1-D grid in Fourier space (:mod:`.spectral`; the state then holds modes, not grid points).
     """
 
     name = "timeseries"
@@ -73,6 +76,7 @@ class TimeSeriesAdapter(Adapter):
         calendar: Sequence[str] = (),
         static: Sequence[str] = (),
         data: xr.DataArray | xr.Dataset | None = None,
+        spectral: bool = False,
     ) -> None:
         if data is not None:
             source = "python"
@@ -94,6 +98,7 @@ class TimeSeriesAdapter(Adapter):
             replicas=int(replicas),
             calendar=list(calendar),
             static=list(static),
+            spectral=bool(spectral),
         )
         if window < 2:
             raise ValueError(f"window must be at least 2 steps, got {window}")
@@ -141,7 +146,11 @@ class TimeSeriesAdapter(Adapter):
         if self.norm is None:
             by, lo, hi = ranges["train"]
             train = values[:, lo:hi] if by == "time" else values[lo:hi]
-            self.norm = Normalizer.fit(train, layout.channel_variable(), layout.variables, o["center"], o["window"])
+            if o["spectral"]:
+                self._check_spectral()
+            self.norm = Normalizer.fit(
+                train, layout.channel_variable(), layout.variables, o["center"], o["window"], o["spectral"]
+            )
         if not self.static_maps:
             self.static_maps = self._fit_static(data, ranges["train"])
         has_missing = bool(np.isnan(values).any())
@@ -160,6 +169,22 @@ class TimeSeriesAdapter(Adapter):
                 replicas=o["replicas"] if name == "train" else 1,
             )
         return out
+
+    def _check_spectral(self) -> None:
+        """Spectral states need one variable on one spatial axis, whole-step masks and noise-free contexts."""
+        layout, o = self.layout, self.options
+        if len(layout.variables) != 1 or len(layout.spatial_dims) != 1:
+            raise ValueError(
+                f"spectral=true needs one variable on one spatial dimension; this series has variables "
+                f"{layout.variables} and spatial dimensions {layout.spatial_dims}"
+            )
+        strategies = set((o["masks"] or {}).get("strategies", ["forecast"])) if o["conditional"] else set()
+        if strategies - {"forecast"} or any(float(v) > 0 for v in np.ravel(o["context_noise"])):
+            raise ValueError(
+                "spectral=true mixes the grid points of a time step, so only whole-step (forecast) masks and "
+                f"noise-free contexts are supported; got strategies {sorted(strategies)} and context_noise "
+                f"{o['context_noise']}"
+            )
 
     def context_noise(self) -> Tensor:
         """The context noise std per channel (C,), physical units."""
@@ -264,12 +289,23 @@ class TimeSeriesAdapter(Adapter):
         self._require_fitted()
         return self.norm.decode(state, offset)
 
-    def affine(self) -> tuple[Tensor, Tensor]:
+    def affine(self) -> tuple[Tensor, Tensor] | None:
+        """(scale, offset) of the per-entry decode, or None for spectral states (decode mixes entries)."""
         self._require_fitted()
-        return self.norm.channel_scale, self.norm.channel_mean
+        return None if self.norm.modes is not None else (self.norm.channel_scale, self.norm.channel_mean)
+
+    def lift(self, op: Mask) -> LinearOperator:
+        """A mask on centred physical windows as an operator on the state: Mask o decode (without the offset)."""
+        self._require_fitted()
+        if self.norm.modes is None:
+            return scaled(op, self.norm.channel_scale)
+        return compose(op, ModeSynthesis(self.norm.modes, self.norm.channel_scale[:, 0], self.options["window"]))
 
     def log_det_jacobian(self, state: Tensor) -> Tensor:
-        return -(self.norm.channel_scale.log().sum() * self.options["window"]).expand(state.shape[0])
+        log_scale = self.norm.channel_scale.log().sum()
+        if self.norm.modes is not None:  # decode = diag(scale) Q^T diag(s), Q orthonormal
+            log_scale = log_scale + self.norm.modes.std.log().sum()
+        return -(log_scale * self.options["window"]).expand(state.shape[0])
 
     def operator(self, cfg: Mapping[str, Any], raw_shape: tuple[int, ...]) -> Any:
         """forecast (kwargs.context), impute (kwargs.missing, kwargs.seed), block (kwargs.start, length,

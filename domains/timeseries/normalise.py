@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
+from sciddiff.domains.timeseries.spectral import SpectralModes
 from torch import Tensor
 
 CENTERS = ("global", "window")
@@ -23,12 +24,14 @@ MAX_FIT_ENTRIES = 20_000_000
 
 @dataclass
 class Normalizer:
-    """mean and scale per variable (V,), the variable of each channel (C,), and the centring mode."""
+    """mean and scale per variable (V,), the variable of each channel (C,), the centring mode and, for one field
+    on a periodic grid, optional spectral whitening of the normalised values (:mod:`.spectral`)."""
 
     mean: Tensor
     scale: Tensor
     channel_variable: Tensor
     center: str = "global"
+    modes: SpectralModes | None = None
 
     def __post_init__(self) -> None:
         if self.center not in CENTERS:
@@ -65,12 +68,15 @@ class Normalizer:
         """(raw - offset) / scale in float64; the offset defaults to the training mean."""
         raw = raw.to(torch.float64)
         offset = self.channel_mean if offset is None else offset.to(torch.float64)
-        return (raw - offset) / self.channel_scale
+        x = (raw - offset) / self.channel_scale
+        return x if self.modes is None else self.modes.analyse(x)
 
     def decode(self, state: Tensor, offset: Tensor | None = None) -> Tensor:
         """scale * state + offset in float64 (differentiable)."""
         offset = self.channel_mean if offset is None else offset.to(torch.float64)
-        return state.to(torch.float64) * self.channel_scale.to(state.device) + offset.to(state.device)
+        x = state.to(torch.float64)
+        x = x if self.modes is None else self.modes.synthesise(x)
+        return x * self.channel_scale.to(state.device) + offset.to(state.device)
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -78,17 +84,27 @@ class Normalizer:
             "scale": self.scale,
             "channel_variable": self.channel_variable,
             "center": self.center,
+            "modes": None if self.modes is None else self.modes.state_dict(),
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Normalizer:
-        return cls(state["mean"], state["scale"], state["channel_variable"], state["center"])
+        modes = state.get("modes")
+        modes = None if modes is None else SpectralModes(modes["std"])
+        return cls(state["mean"], state["scale"], state["channel_variable"], state["center"], modes)
 
     @classmethod
     def fit(
-        cls, train: np.ndarray, channel_variable: np.ndarray, names: list[str], center: str, window: int
+        cls,
+        train: np.ndarray,
+        channel_variable: np.ndarray,
+        names: list[str],
+        center: str,
+        window: int,
+        spectral: bool = False,
     ) -> Normalizer:
-        """Fit on training values (S, T, C) with NaN missing; ``names`` label the variables in errors."""
+        """Fit on training values (S, T, C) with NaN missing; ``names`` label the variables in errors. ``spectral``
+        also fits the per-mode std of the normalised values (channels = the points of one periodic grid)."""
         if center not in CENTERS:
             raise ValueError(f"center must be one of {CENTERS}, got {center!r}")
         v = len(names)
@@ -107,9 +123,14 @@ class Normalizer:
             centred = wins - np.nansum(wins, axis=(2, 3), keepdims=True) / np.maximum(counts, 1)
             scale[i] = np.sqrt(np.nanmean(centred**2))
         scale = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(mean)), scale, 1.0)  # constant: scale 1
-        return cls(
+        norm = cls(
             torch.as_tensor(mean, dtype=torch.float64),
             torch.as_tensor(scale, dtype=torch.float64),
             torch.as_tensor(channel_variable, dtype=torch.long),
             center,
         )
+        if spectral:
+            if center != "global" or not np.isfinite(train).all():
+                raise ValueError("spectral whitening needs center='global' and a series without missing values")
+            norm.modes = SpectralModes.fit(norm.encode(torch.as_tensor(train).transpose(1, 2)))
+        return norm

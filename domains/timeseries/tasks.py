@@ -18,7 +18,7 @@ from torch import Tensor
 
 import sciddiff
 from sciddiff.guidance import DenoiserTransform, get_method
-from sciddiff.operators import Mask, scaled
+from sciddiff.operators import Mask
 from sciddiff.state import derive_seed
 from sciddiff.train import TrainedModel, sample_model
 
@@ -139,7 +139,8 @@ def guided_sample(
 ) -> Tensor:
     """n posterior draws for y = x[mask] + noise with the unconditional prior, by ``posterior_sample``.
 
-    The mask acts in physical units; on the state it is Mask o diag(scale), observing y - offset[mask].
+    The mask acts in physical units; on the state it is Mask o decode without the offset (``adapter.lift``),
+    observing y - offset[mask].
     ``solver`` integrates denoiser-transform methods (dps, pigdm, mmps, diffpir); it is ignored by methods
     that run their own loop.
     """
@@ -148,7 +149,7 @@ def guided_sample(
         raise ValueError("guided sampling needs at least one observed entry; use unconditional sampling instead")
     offset = adapter.norm.window_offset(problem.y, problem.mask)
     op = Mask(problem.mask)
-    lifted = scaled(op, adapter.norm.channel_scale)
+    lifted = adapter.lift(op)
     y = op.forward(problem.y[None])[0] - op.forward(offset.expand(1, *problem.mask.shape))[0]
     noise = op.forward(problem.noise_std[None, :, None].expand(1, *problem.mask.shape))[0]
     noise_std: Any = 0.0 if bool((noise == 0).all()) else noise
