@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ from torch_geometric.data import Data
 
 from sciddiff.state import StateSpec
 from sciddiff.train import Adapter
+
+LOG = logging.getLogger(__name__)
+MAX_KEPT_SKIPS = 100  # skipped records (number, reason) kept in a checkpoint
 
 NETS = "sciddiff.domains.graphs.nets"
 
@@ -113,6 +117,13 @@ class GraphAdapter(Adapter):
         charges = ("atomic_number" if data.positions else "formal") if o["charges"] else None
         self.layout = GraphLayout(data.node_vocab, data.edge_vocab, n, data.positions, charges, data.molecule)
         self.report = data.report
+        skipped = (self.report or {}).get("skipped", [])
+        if skipped:
+            shown = "; ".join(f"record {i}: {why}" for i, why in skipped[:5])
+            LOG.warning(
+                "%s: skipped %d of %d input records (%s%s)", o["source"], len(skipped),
+                int(self.report.get("n_records", 0)), shown, "; ..." if len(skipped) > 5 else "",
+            )  # fmt: skip
         dense = {k: dense_from_packed(v, self.layout) for k, v in splits.items()}
         if data.positions:
             train = dense["train"]
@@ -226,7 +237,11 @@ class GraphAdapter(Adapter):
             "node_count_probs": self.node_counts.probs,
             "cond_mean": self.cond_mean,
             "cond_std": self.cond_std,
-            "report": {"n_records": int(report.get("n_records", 0)), "n_skipped": len(report.get("skipped", []))},
+            "report": {
+                "n_records": int(report.get("n_records", 0)),
+                "n_skipped": len(report.get("skipped", [])),
+                "skipped": [list(r) for r in report.get("skipped", [])[:MAX_KEPT_SKIPS]],  # the first, with reasons
+            },
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:

@@ -81,13 +81,17 @@ def test_synthetic_graphs_round_trip_exactly(make) -> None:
         assert sorted(data_to_graph(h).edges()) == sorted(data_to_graph(g).edges())
 
 
-def test_invalid_smiles_are_skipped_and_counted_and_unknown_elements_stop_up_front() -> None:
+def test_invalid_smiles_are_skipped_and_counted_and_unknown_elements_stop_up_front(caplog) -> None:
     smiles = ["CCO", "C1CC", "c1ccccc1", "C((C)", "CC(=O)N", "C(C)(C)(C)(C)C"]
     adapter = GraphAdapter(source="smiles", smiles=smiles, atom_vocab=["C", "N", "O"], fractions=[0.5, 0.25, 0.25])
-    splits = adapter.datasets(0)
+    with caplog.at_level("WARNING"):
+        splits = adapter.datasets(0)
     assert sum(len(v) for v in splits.values()) == 3
     assert adapter.report["n_records"] == 6 and [i for i, _ in adapter.report["skipped"]] == [1, 3, 5]
     assert "'C1CC'" in adapter.report["skipped"][0][1]
+    assert "smiles: skipped 3 of 6 input records (record 1: " in caplog.text and "record 5: " in caplog.text
+    kept = adapter.state_dict()["report"]
+    assert kept["n_skipped"] == 3 and [r[0] for r in kept["skipped"]] == [1, 3, 5]
     bad = GraphAdapter(source="smiles", smiles=["CCO", "CCS", "CCCl"], atom_vocab=["C", "N", "O"])
     with pytest.raises(ValueError, match=r"record 1 .* element 'S'.* not in the vocabulary \('C', 'N', 'O'\)"):
         bad.datasets(0)
