@@ -74,13 +74,19 @@ def test_domain_solve_path_matches_the_closed_form_posterior(gaussian_fields: Ga
         write_reconstructions(adapter, [rec], path, {})
 
 
-def test_sciddiff_solve_uses_the_domain_operator_hook(tmp_path: Path) -> None:
+def exact_one_channel_model(tmp_path: Path) -> tuple[GaussianFields, FieldsAdapter, TrainedModel]:
+    """A one-channel 4x5 Gaussian field file, its fitted adapter and the exact prior as a trained model."""
     g = write_gaussian_fields(tmp_path / "one.nc", (1, 4, 5), names=("a",))
     adapter = FieldsAdapter(source="netcdf", path=str(g.path))
     adapter.datasets(0)
     process = VP()
     record = {"plugin": {"name": "fields", "version": "1"}, "process": {"name": "vp"}, "seed": 0}
     model = TrainedModel(adapter, process, exact_prior(adapter, g).denoiser(process), record, Path("exact"), True)
+    return g, adapter, model
+
+
+def test_sciddiff_solve_uses_the_domain_operator_hook(tmp_path: Path) -> None:
+    g, adapter, model = exact_one_channel_model(tmp_path)
     with initialize_config_module(config_module="sciddiff.configs", version_base="1.3"):
         cfg = plain(
             compose(
@@ -107,12 +113,7 @@ def test_sciddiff_solve_uses_the_domain_operator_hook(tmp_path: Path) -> None:
 def test_sciddiff_solve_leaves_out_sensors_that_recorded_nan(tmp_path: Path) -> None:
     """An observation file with a NaN sensor: the posterior is the closed form given the other sensors, and the
     figure is the domain's (truth-free here, with the observation panel)."""
-    g = write_gaussian_fields(tmp_path / "one.nc", (1, 4, 5), names=("a",))
-    adapter = FieldsAdapter(source="netcdf", path=str(g.path))
-    adapter.datasets(0)
-    process = VP()
-    record = {"plugin": {"name": "fields", "version": "1"}, "process": {"name": "vp"}, "seed": 0}
-    model = TrainedModel(adapter, process, exact_prior(adapter, g).denoiser(process), record, Path("exact"), True)
+    g, adapter, model = exact_one_channel_model(tmp_path)
     op = adapter.operator({"name": "sensors", "kwargs": {"n": 6, "seed": 2}}, (1, 4, 5))
     y = op.forward(g.mu.reshape(1, 1, 4, 5))[0] + 0.3
     y[2] = float("nan")
