@@ -369,3 +369,16 @@ def test_classifier_free_guidance_interpolates_and_extrapolates() -> None:
         out = ClassifierFreeGuidance(denoiser, w, {"label": None})(x, t, label=1)
         torch.testing.assert_close(out, uncond + w * (cond - uncond), atol=1e-12, rtol=0)
         assert calls == ([None] if w == 0.0 else [None, 1])
+
+
+def test_enkg_in_float32_with_more_unknowns_than_members() -> None:
+    """A centred 16-member ensemble in 300 dimensions has a singular Gram matrix; in float32 the regression and
+    the gain are still solved (in float64) and match the float64 run."""
+    from sciddiff.guidance.enkg import ensemble_regression
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(16, 300, generator=g, dtype=torch.float64)
+    y = x[:, :5] * 2.0 + 0.01 * torch.randn(16, 5, generator=g, dtype=torch.float64)
+    slope32 = ensemble_regression(x.float(), y.float())
+    assert slope32.dtype == torch.float32
+    torch.testing.assert_close(slope32.double(), ensemble_regression(x, y), rtol=1e-4, atol=1e-5)

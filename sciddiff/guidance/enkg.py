@@ -15,15 +15,19 @@ from sciddiff.solvers import ddim_coefficients
 
 def ensemble_regression(inputs: Tensor, outputs: Tensor, ridge: float = 1e-8) -> Tensor:
     """Least-squares slope B (d, m) of centred outputs (M, m) on centred inputs (M, d), ridge-regularised:
-    B = (X^T X + l I)^-1 X^T Y, solved in whichever of the d- or M-dimensional spaces is smaller."""
-    x = inputs - inputs.mean(0, keepdim=True)
-    y = outputs - outputs.mean(0, keepdim=True)
+    B = (X^T X + l I)^-1 X^T Y, solved in whichever of the d- or M-dimensional spaces is smaller. Computed in
+    float64 (a centred ensemble is rank-deficient, so a relative ridge of 1e-8 vanishes in float32) and returned
+    in the inputs' dtype."""
+    x = inputs.double() - inputs.double().mean(0, keepdim=True)
+    y = outputs.double() - outputs.double().mean(0, keepdim=True)
     m, d = x.shape
     gram_scale = float((x * x).sum()) / max(min(m, d), 1)
     lam = ridge * max(gram_scale, torch.finfo(x.dtype).tiny)
     if d <= m:
-        return torch.linalg.solve(x.T @ x + lam * torch.eye(d, dtype=x.dtype, device=x.device), x.T @ y)
-    return x.T @ torch.linalg.solve(x @ x.T + lam * torch.eye(m, dtype=x.dtype, device=x.device), y)
+        slope = torch.linalg.solve(x.T @ x + lam * torch.eye(d, dtype=x.dtype, device=x.device), x.T @ y)
+    else:
+        slope = x.T @ torch.linalg.solve(x @ x.T + lam * torch.eye(m, dtype=x.dtype, device=x.device), y)
+    return slope.to(inputs.dtype)
 
 
 class EnKG(PosteriorSampler):
@@ -68,7 +72,7 @@ class EnKG(PosteriorSampler):
         y_pred = obs.forward(d).reshape(b, -1)
         h_t = ensemble_regression(x.reshape(b, -1), y_pred, self.ridge)  # (d, m): (dy/dx_t)^T
         a_t = ensemble_regression(d.reshape(b, -1), y_pred, self.ridge)  # (d, m): (dy/dD)^T
-        gain_system = cov_y + scale * h_t.T @ a_t
+        gain_system = cov_y.double() + scale * h_t.double().T @ a_t.double()  # float64: Sigma_y can be tiny
         gain_system = 0.5 * (gain_system + gain_system.T)
-        w = torch.linalg.solve(gain_system, (y - y_pred).T)  # (m, B)
+        w = torch.linalg.solve(gain_system, (y - y_pred).T.double()).to(d.dtype)  # (m, B)
         return d + (scale * (h_t @ w)).T.reshape(d.shape)
