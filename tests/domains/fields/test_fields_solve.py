@@ -85,18 +85,17 @@ def exact_one_channel_model(tmp_path: Path) -> tuple[GaussianFields, FieldsAdapt
     return g, adapter, model
 
 
+def exact_solve_config(*overrides: str) -> dict:
+    """The sciddiff-solve config of these tests: MMPS, 200 steps, 1000 samples, noise 0.2, one figure."""
+    common = ["checkpoint=none", "guidance=mmps", "guidance.steps=200", "n_samples=1000", "noise_std=0.2",
+              "+guidance.options.cg_iterations=20", "figures=1"]  # fmt: skip
+    with initialize_config_module(config_module="sciddiff.configs", version_base="1.3"):
+        return plain(compose("solve", overrides=[*common, *overrides]))
+
+
 def test_sciddiff_solve_uses_the_domain_operator_hook(tmp_path: Path) -> None:
     g, adapter, model = exact_one_channel_model(tmp_path)
-    with initialize_config_module(config_module="sciddiff.configs", version_base="1.3"):
-        cfg = plain(
-            compose(
-                "solve",
-                overrides=[
-                    "checkpoint=none", "guidance=mmps", "guidance.steps=200", "n_samples=1000", "noise_std=0.2",
-                    "observation.n=2", "+guidance.options.cg_iterations=20", "operator.name=box", "+operator.kwargs.box=[1,3,1,4]", "figures=1",
-                ],
-            )
-        )  # fmt: skip
+    cfg = exact_solve_config("observation.n=2", "operator.name=box", "+operator.kwargs.box=[1,3,1,4]")
     solve.run(cfg, tmp_path / "out", model=model)
     ds = xr.open_dataset(tmp_path / "out" / "posterior.nc")
     op = adapter.operator({"name": "box", "kwargs": {"box": [1, 3, 1, 4]}}, (1, 4, 5))
@@ -118,17 +117,10 @@ def test_sciddiff_solve_leaves_out_sensors_that_recorded_nan(tmp_path: Path) -> 
     y = op.forward(g.mu.reshape(1, 1, 4, 5))[0] + 0.3
     y[2] = float("nan")
     xr.Dataset({"y": (("obs", "sensor"), y[None].numpy())}).to_netcdf(tmp_path / "y.nc")
-    with initialize_config_module(config_module="sciddiff.configs", version_base="1.3"):
-        cfg = plain(
-            compose(
-                "solve",
-                overrides=[
-                    "checkpoint=none", "guidance=mmps", "guidance.steps=200", "n_samples=1000", "noise_std=0.2",
-                    "observation.source=file", f"+observation.file={tmp_path / 'y.nc'}", "+guidance.options.cg_iterations=20",
-                    "operator.name=sensors", "+operator.kwargs.n=6", "+operator.kwargs.seed=2", "figures=1",
-                ],
-            )
-        )  # fmt: skip
+    cfg = exact_solve_config(
+        "observation.source=file", f"+observation.file={tmp_path / 'y.nc'}", "operator.name=sensors",
+        "+operator.kwargs.n=6", "+operator.kwargs.seed=2",
+    )  # fmt: skip
     out = solve.run(cfg, tmp_path / "out", model=model)
     keep = torch.isfinite(y)
     post = Gaussian(g.mu, g.cov).posterior(op.dense()[keep], y[keep], 0.2**2)
