@@ -178,7 +178,7 @@ class TimeSeriesAdapter(Adapter):
                 f"spectral=true needs one variable on one spatial dimension; this series has variables "
                 f"{layout.variables} and spatial dimensions {layout.spatial_dims}"
             )
-        strategies = set((o["masks"] or {}).get("strategies", ["forecast"])) if o["conditional"] else set()
+        strategies = {k for k, w in self.sampler.strategies.items() if w > 0} if self.sampler else set()
         if strategies - {"forecast"} or any(float(v) > 0 for v in np.ravel(o["context_noise"])):
             raise ValueError(
                 "spectral=true mixes the grid points of a time step, so only whole-step (forecast) masks and "

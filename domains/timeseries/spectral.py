@@ -5,10 +5,11 @@ Kuramoto-Sivashinsky's energy spectrum falls by ~14 orders of magnitude across t
 outputs grid values with a relative error e leaves a white floor of energy ~e^2 in every mode, so its samples can
 match such a spectrum only down to that floor. In whitened coefficients m_k = (Q x)_k / s_k (Q the orthonormal real
 DFT, s_k the data's per-mode std) every mode has unit variance; decoding multiplies the error of mode k by s_k, so
-errors follow the data's own spectrum. This is the data-covariance preconditioning of the diffusion state (a
-diagonal covariance in the Fourier basis), as in Rissanen et al., "Generative Modelling With Inverse Heat
-Dissipation" (2022, arXiv:2206.13397) and the spectral analyses of Lippe et al., "PDE-Refiner" (2023,
-arXiv:2308.05732).
+errors follow the data's own spectrum. It preconditions the diffusion state by the data's covariance taken
+diagonal in the Fourier basis; on why learned PDE surrogates lose the low-amplitude high frequencies, see Lippe
+et al., "PDE-Refiner" (2023, arXiv:2308.05732); frequency-space diffusion: Rissanen et al., "Generative
+Modelling With Inverse Heat Dissipation" (2022, arXiv:2206.13397). Coefficients use
+:func:`sciddiff.operators.real_fourier` along the grid axis.
 """
 
 from __future__ import annotations
@@ -16,23 +17,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import torch
 from torch import Tensor
 
-from sciddiff.operators import LinearOperator
+from sciddiff.operators import LinearOperator, inverse_real_fourier, real_fourier
 
 
-def real_fourier_basis(n: int) -> Tensor:
-    """(n, n) orthonormal real DFT Q (rows: constant, cos/sin pairs for k = 1..(n-1)//2, then (-1)^p for even n),
-    so Q Q^T = I; row order is by wavenumber."""
-    p = np.arange(n)
-    rows = [np.full(n, 1 / np.sqrt(n))]
-    for k in range(1, (n - 1) // 2 + 1):
-        rows += [np.sqrt(2 / n) * np.cos(2 * np.pi * k * p / n), np.sqrt(2 / n) * np.sin(2 * np.pi * k * p / n)]
-    if n % 2 == 0:
-        rows.append((-1.0) ** p / np.sqrt(n))
-    return torch.as_tensor(np.stack(rows), dtype=torch.float64)
+def grid_modes(x: Tensor) -> Tensor:
+    """Orthonormal real Fourier coefficients Q x of (..., P, L) states over the grid axis P (numpy.fft layout)."""
+    return real_fourier(x.transpose(-1, -2), 1).transpose(-1, -2)
+
+
+def grid_values(m: Tensor) -> Tensor:
+    """Q^T m: the inverse of :func:`grid_modes`."""
+    return inverse_real_fourier(m.transpose(-1, -2), 1).transpose(-1, -2)
 
 
 @dataclass
@@ -41,22 +38,18 @@ class SpectralModes:
 
     std: Tensor  # (P,) float64
 
-    @property
-    def basis(self) -> Tensor:
-        return real_fourier_basis(len(self.std))
-
     @classmethod
     def fit(cls, states: Tensor) -> SpectralModes:
         """Per-mode std of training states (N, P, L) (all times pooled), floored at 1e-12 of the largest."""
-        modes = torch.einsum("kp,npl->nkl", real_fourier_basis(states.shape[-2]), states.double())
+        modes = grid_modes(states.double())
         std = modes.transpose(0, 1).reshape(states.shape[-2], -1).std(dim=1)
         return cls(std.clamp_min(1e-12 * float(std.max())))
 
     def analyse(self, x: Tensor) -> Tensor:
-        return torch.einsum("kp,...pl->...kl", self.basis.to(x), x) / self.std.to(x)[:, None]
+        return grid_modes(x) / self.std.to(x)[:, None]
 
     def synthesise(self, m: Tensor) -> Tensor:
-        return torch.einsum("kp,...kl->...pl", self.basis.to(m), m * self.std.to(m)[:, None])
+        return grid_values(m * self.std.to(m)[:, None])
 
     def state_dict(self) -> dict[str, Any]:
         return {"std": self.std}
@@ -72,8 +65,8 @@ class ModeSynthesis(LinearOperator):
     def forward(self, x: Tensor) -> Tensor:
         return self.modes.synthesise(x) * self.scale.to(x)
 
-    def adjoint(self, y: Tensor) -> Tensor:
-        return self.modes.analyse(y * self.scale.to(y)) * self.modes.std.to(y)[:, None] ** 2
+    def adjoint(self, y: Tensor) -> Tensor:  # diag(s) Q diag(scale) y
+        return grid_modes(y * self.scale.to(y)) * self.modes.std.to(y)[:, None]
 
     def __repr__(self) -> str:
         return f"ModeSynthesis({len(self.modes.std)} modes)"

@@ -1,4 +1,4 @@
-"""Spectral states: an orthonormal real Fourier basis, exact round trips, per-mode whitening of the training data,
+"""Spectral states: exact round trips, per-mode whitening of the training data,
 errors scaled by each mode's std on decoding, the lifted masks, and refusals."""
 
 from __future__ import annotations
@@ -9,21 +9,11 @@ import torch
 from sciddiff.domains.timeseries import TimeSeriesAdapter
 from sciddiff.domains.timeseries.normalise import Normalizer
 from sciddiff.domains.timeseries.operators import task_operator
-from sciddiff.domains.timeseries.spectral import ModeSynthesis, real_fourier_basis
+from sciddiff.domains.timeseries.spectral import ModeSynthesis, grid_modes
 
 from sciddiff.operators import check_operator
 
 F64 = torch.float64
-
-
-@pytest.mark.parametrize("n", [8, 9])
-def test_real_fourier_basis_is_orthonormal_and_ordered_by_wavenumber(n: int) -> None:
-    q = real_fourier_basis(n)
-    torch.testing.assert_close(q @ q.T, torch.eye(n, dtype=F64), atol=1e-12, rtol=0)
-    k = 3
-    wave = torch.cos(2 * torch.pi * k * torch.arange(n, dtype=F64) / n + 0.4)
-    energy = (q @ wave) ** 2
-    assert set(torch.nonzero(energy > 1e-20).flatten().tolist()) == {2 * k - 1, 2 * k}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +41,7 @@ def test_round_trip_is_exact_and_training_modes_are_white(ks: TimeSeriesAdapter)
 def test_a_state_error_decodes_to_mode_errors_scaled_by_their_std(ks: TimeSeriesAdapter) -> None:
     x, eps = torch.randn(2, 32, 8, dtype=F64), torch.randn(2, 32, 8, dtype=F64)
     diff = (ks.decode(x + eps) - ks.decode(x)) / ks.norm.channel_scale
-    torch.testing.assert_close(real_fourier_basis(32) @ diff, ks.norm.modes.std[:, None] * eps, atol=1e-10, rtol=0)
+    torch.testing.assert_close(grid_modes(diff), ks.norm.modes.std[:, None] * eps, atol=1e-10, rtol=0)
 
 
 def test_lifted_forecast_mask_observes_the_centred_decode(ks: TimeSeriesAdapter) -> None:
@@ -75,6 +65,12 @@ def test_spectral_states_are_refused_where_they_cannot_hold() -> None:
     )  # fmt: skip
     with pytest.raises(ValueError, match=r"only whole-step \(forecast\) masks .* strategies \['forecast', 'random'\]"):
         gaps.datasets(0)
+    default = TimeSeriesAdapter(
+        source="ks", simulator={"n_steps": 400, "n_trajectories": 1, "n_points": 16}, window=8, spectral=True,
+        conditional=True,
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=r"strategies \['block', 'forecast', 'random'\]"):  # the sampler's default
+        default.datasets(0)
     with pytest.raises(ValueError, match="spectral whitening needs center='global'"):
         Normalizer.fit(np.ones((1, 10, 4)), np.zeros(4, dtype=int), ["u"], "window", 4, spectral=True)
     values = np.random.default_rng(0).standard_normal((1, 10, 4))
