@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-STRATEGIES = ("random", "block", "forecast", "sparse")
+STRATEGIES = ("random", "block", "forecast", "history", "sparse")
 
 
 def _check_shape(shape: Sequence[int]) -> tuple[int, int]:
@@ -37,6 +37,17 @@ def random_mask(shape: Sequence[int], missing: float, generator: torch.Generator
     if not 0.0 <= missing <= 1.0:
         raise ValueError(f"the missing fraction must be in [0, 1], got {missing}")
     return torch.rand(_check_shape(shape), generator=generator, dtype=torch.float64) >= missing
+
+
+def history_mask(shape: Sequence[int], history: int, missing: float, generator: torch.Generator) -> Tensor:
+    """Observe the first ``history`` steps, then hide each later entry with probability ``missing``: imputation
+    of the present given an observed past (``history`` = 0 is :func:`random_mask`)."""
+    c, l = _check_shape(shape)
+    if not 0 <= history < l:
+        raise ValueError(f"a history of {history} steps does not fit a window of {l} steps (need 0 <= history < {l})")
+    mask = random_mask((c, l), missing, generator)
+    mask[:, :history] = True
+    return mask
 
 
 def block_mask(shape: Sequence[int], start: int, length: int, channels: Sequence[int] | None = None) -> Tensor:
@@ -72,7 +83,8 @@ def _channels(channels: Sequence[int], c: int) -> Tensor:
 class MaskSampler:
     """Draws conditioning masks for training: a strategy by ``strategies`` weights, then its parameters.
 
-    random: hide a fraction r ~ U(0, 1) of the entries; block: hide one gap of 1 to ``max_block`` L steps, in all
+    random: hide a fraction r ~ U(0, 1) of the entries; history: observe the first ``context`` steps (or
+    k ~ U{1, ..., L - 1}) and hide a fraction r ~ U(0, 1) of the rest; block: hide one gap of 1 to ``max_block`` L steps, in all
     channels or (with probability 1/2) a random subset of them; forecast: observe the first ``context`` steps (or
     k ~ U{1, ..., L - 1}); sparse: observe ``channels`` every e steps, e drawn from ``every``, with a random phase.
     The mask is always intersected with the entries actually observed in the data.
@@ -136,10 +148,13 @@ class MaskSampler:
                 chosen = torch.rand(c, generator=generator) < 0.5
                 subset = chosen.nonzero().flatten().tolist() or [uniform(0, c - 1)]
             return block_mask((c, l), start, length, subset)
-        if name == "forecast":
+        if name in ("forecast", "history"):
             if l < 2:
-                raise ValueError(f"forecast masks need windows of at least 2 steps, got {l}")
-            return forecast_mask((c, l), self.context if self.context is not None else uniform(1, l - 1))
+                raise ValueError(f"{name} masks need windows of at least 2 steps, got {l}")
+            k = self.context if self.context is not None else uniform(1, l - 1)
+            if name == "forecast":
+                return forecast_mask((c, l), k)
+            return history_mask((c, l), k, float(torch.rand((), generator=generator, dtype=torch.float64)), generator)
         every = int(self.every[uniform(0, len(self.every) - 1)])
         return sparse_mask((c, l), every, uniform(0, every - 1), self.channels)
 

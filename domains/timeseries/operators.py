@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from sciddiff.domains.timeseries.masks import block_mask, forecast_mask, random_mask, sparse_mask
+from sciddiff.domains.timeseries.masks import block_mask, forecast_mask, history_mask, sparse_mask
 from torch import Tensor
 
 from sciddiff.operators import Mask
@@ -17,7 +17,8 @@ TASKS = ("forecast", "impute", "block", "sparse")
 def task_mask(task: str, options: Mapping[str, Any], shape: tuple[int, ...]) -> Tensor:
     """The observation mask (True = observed) of a task on (C, L) windows.
 
-    forecast: ``context`` first steps; impute: each entry missing with probability ``missing`` (``seed``);
+    forecast: ``context`` first steps; impute: the first ``history`` steps (default 0) observed, each later entry
+    missing with probability ``missing`` (``seed``);
     block: ``length`` steps from ``start`` missing in ``channels`` (all by default); sparse: ``channels`` every
     ``every`` steps from ``phase``.
     """
@@ -28,7 +29,7 @@ def task_mask(task: str, options: Mapping[str, Any], shape: tuple[int, ...]) -> 
         return forecast_mask(shape, int(o["context"]))
     if task == "impute":
         g = torch.Generator().manual_seed(int(o.get("seed", 0)))
-        return random_mask(shape, float(o.get("missing", 0.5)), g)
+        return history_mask(shape, int(o.get("history", 0)), float(o.get("missing", 0.5)), g)
     if task == "block":
         length = int(o.get("length", shape[-1] // 4))
         start = int(o.get("start", (shape[-1] - length) // 2))

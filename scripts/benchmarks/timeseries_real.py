@@ -16,6 +16,7 @@ from sciddiff.domains.timeseries.baselines import (
     state_space_model,
     state_space_smooth,
 )
+from sciddiff.domains.timeseries.items import Windows
 from sciddiff.domains.timeseries.masks import forecast_mask
 from sciddiff.domains.timeseries.operators import task_mask
 from sciddiff.domains.timeseries.tasks import make_problem
@@ -36,13 +37,17 @@ def _train_series(m: Any) -> np.ndarray:
 
 
 def co2_imputation(rates: tuple[float, ...] = (0.1, 0.5, 0.9), n_samples: int = 100, seed: int = 0) -> dict[str, Any]:
-    """Random gaps in non-overlapping 64-week windows of the test years; the Kalman smoother also gets the ten
-    years before each window (observed), the diffusion models only the window."""
+    """Random gaps in the non-overlapping 64-week blocks of the test years. Every method sees the observed weeks
+    before a block: the diffusion models the 64 weeks before it (the first half of their 128-week window, the
+    ``history`` of the impute mask), the Kalman smoother the ten years before it. Only the block is scored."""
     cond, cond_train = model("co2_conditional")
     prior, prior_train = model("co2_prior")
     adapter = cond.adapter
-    wins = adapter.splits["test"]
-    idx = list(range(0, len(wins), wins.window))
+    test = adapter.splits["test"]
+    span, block = test.window, test.window // 2
+    lo, hi = int(test.start.min()), int(test.start.max()) + span
+    starts = np.arange(lo, hi - block + 1, block) - (span - block)
+    wins = Windows(test.values, test.time, np.zeros(len(starts), dtype=int), starts, span)
     values = wins.values[0, :, 0]
     theta = state_space_model(_train_series(cond), "unobserved_components", **CO2_MODEL).fit(disp=False).params
     results: dict[str, Any] = {}
@@ -50,17 +55,17 @@ def co2_imputation(rates: tuple[float, ...] = (0.1, 0.5, 0.9), n_samples: int = 
         runs: dict[str, list[np.ndarray]] = {k: [] for k in ("conditional", "guided", "kalman smoother", "linear")}
         seconds = dict.fromkeys(runs, 0.0)
         truths, hidden = [], []
-        for j, w in enumerate(idx):
-            truth = wins.raw(int(w))
-            mask = task_mask("impute", {"missing": rate, "seed": derive_seed(seed, 100 * j + int(100 * rate))}, (1, 64))
-            t = wins.times(int(w))
+        for j in range(len(wins)):
+            truth = wins.raw(j)
+            opts = {"missing": rate, "history": span - block, "seed": derive_seed(seed, 100 * j + int(100 * rate))}
+            mask = task_mask("impute", opts, (1, span))
+            t = wins.times(j)
             problem = make_problem(truth, mask, torch.zeros(1), 0, t, adapter.covariates(t[None])[0])
             problem.noise_std = torch.full((1,), 0.05, dtype=torch.float64)  # the guided likelihood's width (ppm)
-            truths.append(truth.numpy())
-            hidden.append(problem.target.numpy())
-            start = int(wins.start[w])
-            history = values[start - CO2_HISTORY : start].copy()
-            series = np.concatenate([history, problem.y[0].numpy()])
+            truths.append(truth[:, -block:].numpy())
+            hidden.append(problem.target[:, -block:].numpy())
+            origin = int(starts[j]) + span - block
+            series = np.concatenate([values[origin - CO2_HISTORY : origin], problem.y[0, -block:].numpy()])
 
             def kalman(series: np.ndarray = series, j: int = j) -> np.ndarray:
                 out = state_space_smooth(
@@ -76,13 +81,14 @@ def co2_imputation(rates: tuple[float, ...] = (0.1, 0.5, 0.9), n_samples: int = 
             }
             for name, fn in draws.items():
                 out, sec = timed(fn)
-                runs[name].append(out)
+                runs[name].append(out[..., -block:])
                 seconds[name] += sec
         truth, target = np.stack(truths), np.stack(hidden)
         results[f"{rate:.1f}"] = {
             name: {**scores(stack_runs(r), truth, target), "seconds": seconds[name]} for name, r in runs.items()
         }
-    return {"rows": results, "training": {"conditional": cond_train, "guided": prior_train}, "windows": len(idx)}
+    training = {"conditional": cond_train, "guided": prior_train}
+    return {"rows": results, "training": training, "windows": len(wins), "block": block, "history": span - block}
 
 
 def sunspots_forecast(context: int = 48, n_samples: int = 100, stride: int = 16, seed: int = 0) -> dict[str, Any]:

@@ -126,10 +126,11 @@ def co2(record: dict[str, Any], command: str) -> tuple[str, str]:
     lines = [
         *_header(record, command),
         "",
-        f"Mauna Loa weekly CO2, {res['windows']} non-overlapping 64-week windows of the test years (1995-2001), a "
-        "random fraction of the observed weeks hidden; scores (ppm) on the hidden weeks. The Kalman smoother "
-        "(unobserved components: local linear trend + 3 seasonal harmonics, fitted on the training years) also "
-        "sees the 10 observed years before each window; the diffusion models see the window only.",
+        f"Mauna Loa weekly CO2, the {res['windows']} non-overlapping {res['block']}-week blocks of the test years "
+        "(1995-2001), a random fraction of the observed weeks of each block hidden; scores (ppm) on the hidden weeks. "
+        f"Each method also sees the observed weeks before the block: the diffusion models the {res['history']} "
+        "weeks before it (the first part of their window), the Kalman smoother (unobserved components: local "
+        "linear trend + 3 seasonal harmonics, fitted on the training years) the 10 years before it.",
         "",
     ]
     rows = []

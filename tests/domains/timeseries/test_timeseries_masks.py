@@ -9,6 +9,7 @@ from sciddiff.domains.timeseries.masks import (
     block_mask,
     csdi_context,
     forecast_mask,
+    history_mask,
     random_mask,
     sparse_mask,
 )
@@ -25,6 +26,12 @@ def test_task_masks_observe_exactly_the_intended_entries() -> None:
     r = random_mask((50, 200), 0.3, torch.Generator().manual_seed(0))
     assert abs(float((~r).double().mean()) - 0.3) < 0.01
     assert torch.equal(r, random_mask((50, 200), 0.3, torch.Generator().manual_seed(0)))
+    h = history_mask((50, 200), 120, 0.9, torch.Generator().manual_seed(0))
+    assert h[:, :120].all() and torch.equal(h[:, 120:], random_mask((50, 200), 0.9, torch.Generator().manual_seed(0))[:, 120:])
+    assert torch.equal(task_mask("impute", {"missing": 0.9, "history": 120}, (50, 200)), h)
+    assert torch.equal(task_mask("impute", {"missing": 0.3}, (50, 200)), r)
+    with pytest.raises(ValueError, match="history of 200 steps"):
+        history_mask((1, 200), 200, 0.5, torch.Generator())
     op = task_operator("sparse", {"every": 8, "channels": [0]}, (3, 64))
     x = torch.arange(3 * 64, dtype=torch.float64).reshape(1, 3, 64)
     assert op(x).tolist() == [list(range(0, 64, 8))]
@@ -50,6 +57,10 @@ def test_sampler_strategies_draw_masks_of_their_kind() -> None:
         hidden = ~block.draw((4, 16), g)
         steps = hidden.any(0).nonzero().flatten()
         assert 1 <= len(steps) <= 4 and torch.equal(steps, torch.arange(int(steps[0]), int(steps[-1]) + 1))
+    history = MaskSampler({"history": 1.0}, context=10)
+    drawn = torch.stack([history.draw((30, 40), g) for _ in range(200)])
+    assert drawn[:, :, :10].all()
+    assert abs(float((~drawn[:, :, 10:]).double().mean()) - 0.5) < 0.05  # the rest: missing ratio ~ U(0, 1)
     ratios = [float((~MaskSampler({"random": 1.0}).draw((40, 50), g)).double().mean()) for _ in range(200)]
     assert abs(sum(ratios) / 200 - 0.5) < 0.05  # CSDI: missing ratio ~ U(0, 1)
 
