@@ -1,9 +1,11 @@
-"""Fields benchmark: sparse-view CT, MRI / deblurring / 4x super-resolution on phantoms, Darcy sensing (forward and
-inverse) and class-conditional digits, with the classical baselines and deepinv's solvers in the same run.
+"""Fields benchmark: sparse-view CT, MRI / deblurring / 4x super-resolution / inpainting on phantoms and on natural
+patches, Darcy sensing (forward and inverse), Navier-Stokes initial vorticity and class-conditional digits, with the
+classical baselines and deepinv's solvers in the same run.
 
 Priors are trained by ``scripts/benchmarks/fields_train.py`` (wall-clock cap per task; finished runs are reused).
-Usage: ``python scripts/benchmarks/fields.py --parts ct,imaging,darcy,digits,ns [--write]`` (ns: Navier-Stokes initial
-vorticity with EnKG, ``scripts/benchmarks/fields_navier_stokes.py``).
+Usage: ``python scripts/benchmarks/fields.py --parts ct,imaging,patches,darcy,digits,ns [--write]`` (imaging and
+patches: the imaging tasks of ``scripts/benchmarks/fields_imaging.py`` on the phantom and natural-patch priors; ns:
+Navier-Stokes initial vorticity with EnKG, ``scripts/benchmarks/fields_navier_stokes.py``).
 """
 
 from __future__ import annotations
@@ -27,13 +29,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from sciddiff.domains.fields.baselines import (  # noqa: E402
-    bicubic,
     filtered_back_projection,
     interpolate_masked,
     tikhonov_cg,
     tv_reconstruct,
-    wiener_deconvolution,
-    zero_filled,
 )
 from sciddiff.domains.fields.classifier import frechet_distance, load_digit_classifier  # noqa: E402
 from sciddiff.domains.fields.evaluation import reconstruction_metrics  # noqa: E402
@@ -44,7 +43,18 @@ from sciddiff.guidance import ClassifierFreeGuidance  # noqa: E402
 from sciddiff.train.inference import sample_model  # noqa: E402
 from sciddiff.train.likelihood import bits_per_dim  # noqa: E402
 from sciddiff.train.problems import build_operator, state_problem  # noqa: E402
-from scripts.benchmarks.fields_common import F64, Lifted, fmt, noisy, posterior, summarise, test_fields, tune  # noqa: E402
+from scripts.benchmarks.fields_common import (  # noqa: E402
+    F64,
+    Lifted,
+    fmt,
+    noisy,
+    posterior,
+    recon_table,
+    summarise,
+    test_fields,
+    tune,
+)
+from scripts.benchmarks.fields_imaging import imaging_part, imaging_render  # noqa: E402
 from scripts.benchmarks.fields_navier_stokes import ns_part, ns_render  # noqa: E402
 from scripts.benchmarks.fields_train import train_task  # noqa: E402
 from scripts.benchmarks.markdown import replace_section, table  # noqa: E402
@@ -113,62 +123,6 @@ def ct_part(args: argparse.Namespace, train_minutes: float) -> dict[str, Any]:
                 secs += sec
             rows.append(summarise(f"deepinv {method.upper()}", truths, torch.stack(samples), secs, **kw))
     return {"rows": rows, "train": info, "lam_tv": lam_tv, "svd_seconds": svd_seconds, "sigma": sig}
-
-
-# ---------------------------------------------------------------------------------------- MRI, deblur, SR
-def imaging_part(args: argparse.Namespace, train_minutes: float) -> dict[str, Any]:
-    model, info = train_task("ct", train_minutes)
-    adapter = model.adapter
-    truths, vals = test_fields(model, "test", args.n_imaging), test_fields(model, "val", args.n_val)
-    kw = {"data_range": 1.0}
-    tasks = {
-        "MRI (partial Fourier, 4x)": (
-            {"name": "partial_fourier", "kwargs": {"acceleration": 4, "center_fraction": 0.08, "seed": 0}},
-            lambda op, y, _: zero_filled(op, y),
-            "zero-filled IFFT",
-        ),
-        "deblurring (Gaussian, sigma 1.5 px)": (
-            {"name": "blur", "kwargs": {"sigma": 1.5}},
-            None,
-            "Wiener (NSR val-tuned)",
-        ),
-        "4x super-resolution": (
-            {"name": "downsample", "kwargs": {"factor": 4}},
-            lambda op, y, _: bicubic(op, y),
-            "bicubic",
-        ),
-    }
-    out: dict[str, list[dict[str, Any]]] = {}
-    for task, (cfg, baseline, base_name) in tasks.items():
-        op = build_operator(cfg, adapter.shape)
-        ys, sig = noisy(op, truths, None, args.imaging_noise, seed=3)
-        rows = []
-        if baseline is None:
-            y_val, _ = noisy(op, vals, None, args.imaging_noise, seed=4)
-            nsr, _ = tune(
-                [1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
-                lambda v, op=op, y_val=y_val: reconstruction_metrics(
-                    vals, torch.stack([wiener_deconvolution(op, y, v) for y in y_val])[:, None], **kw
-                )["psnr"],
-            )
-
-            def baseline(o: Any, y: Tensor, _: Any, nsr: float = nsr) -> Tensor:
-                return wiener_deconvolution(o, y, nsr)
-
-            base_name = f"Wiener (NSR {nsr:g}, val-tuned)"
-        t = time.perf_counter()
-        est = torch.stack([baseline(op, y, None) for y in ys])
-        rows.append(summarise(base_name, truths, est[:, None], time.perf_counter() - t, **kw))
-        lifted = Lifted(adapter, op, svd=True)
-        for method in ("ddrm", "diffpir"):
-            samples, secs = [], 0.0
-            for j, y in enumerate(ys):
-                s, sec = posterior(model, lifted.op, lifted.y(y), sig[j], method, args.steps, args.n_samples, 30 + j)
-                samples.append(s)
-                secs += sec
-            rows.append(summarise(f"sciddiff {method.upper()}", truths, torch.stack(samples), secs, **kw))
-        out[task] = rows
-    return {"tasks": out, "train": info}
 
 
 # ------------------------------------------------------------------------------------------------- Darcy
@@ -268,18 +222,6 @@ def digits_part(args: argparse.Namespace, train_minutes: float) -> dict[str, Any
 
 
 # ------------------------------------------------------------------------------------------------ tables
-def recon_table(rows: list[dict[str, Any]], extra: list[str] = ()) -> list[str]:
-    head = ["method", "PSNR", "SSIM", "rel L2", *extra, "z std (target)", "90% coverage", "SBC min p", "s / instance"]
-    body = []
-    for r in rows:
-        z = f"{fmt(r.get('z_std'))} ({fmt(r.get('z_std_target'))})" if "z_std" in r else "-"
-        extras = [fmt(r.get(k), 3) for k in extra]
-        cov = fmt(r.get("coverage_90"))
-        body.append([r["method"], fmt(r["psnr"]), fmt(r.get("ssim"), 3), fmt(r["rel_l2"], 3), *extras, z, cov,
-                     fmt(r.get("sbc_min_p"), 3), fmt(r["seconds"], 1)])  # fmt: skip
-    return table(head, body)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--parts", default="ct,imaging,darcy,digits")
@@ -301,6 +243,7 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=50)
     parser.add_argument("--cfg-scales", type=float, nargs="+", default=(1.0, 2.0, 3.0))
     parser.add_argument("--nll-n", type=int, default=32)
+    parser.add_argument("--patches-minutes", type=float, default=30.0, help="training cap of the patches prior")
     parser.add_argument("--ns-minutes", type=float, default=20.0, help="training cap of the Navier-Stokes prior")
     parser.add_argument("--n-ns", type=int, default=4, help="Navier-Stokes test fields")
     parser.add_argument("--ns-members", type=int, default=64, help="EnKG / ES-MDA ensemble size")
@@ -324,7 +267,9 @@ def main() -> None:
             t = time.perf_counter()
             load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
             fn = {"ct": ct_part, "imaging": imaging_part, "darcy": darcy_part, "digits": digits_part, "ns": ns_part}
+            fn["patches"] = lambda a, m: imaging_part(a, m, prior="patches")
             minutes = {"ct": ct_min, "imaging": ct_min, "darcy": darcy_min, "digits": digits_min, "ns": args.ns_minutes}
+            minutes["patches"] = args.patches_minutes
             results[part] = fn[part](args, minutes[part])
             results[part]["wall"] = time.perf_counter() - t
             stamp = (
@@ -380,21 +325,13 @@ def render(results: dict[str, Any], stamp: str, args: argparse.Namespace) -> dic
         ]
         lines.append(
             f"\nWhat limits these numbers: the phantom prior had {r['train']['steps']} optimisation steps (the "
-            "22-minute cap at the machine's load); its unconditional samples are still noisy blobs, not piecewise "
+            f"{r['train']['seconds'] / 60:.0f}-minute cap at the machine's load); its unconditional samples are still noisy blobs, not piecewise "
             "constant ellipses, so the posterior means carry that texture, while TV's piecewise-constant model "
             f"matches these phantoms exactly. Only {args.n_test} test phantoms: SBC p-values are not informative."
         )
         out["fields-ct"] = ("### Fields: sparse-view CT (30 views, 64x64 phantoms)", "\n".join(lines))
     if "imaging" in results:
-        r = results["imaging"]
-        lines = [stamp, "", train_line(r["train"]) + " Same prior as the CT section.", ""]
-        for task, rows in r["tasks"].items():
-            lines += [
-                f"**{task}**, noise std {args.imaging_noise} on [0, 1] images, {args.n_imaging} test phantoms",
-                "",
-            ]
-            lines += [*recon_table(rows), ""]
-        out["fields-imaging"] = ("### Fields: MRI, deblurring and 4x super-resolution on phantoms", "\n".join(lines))
+        out["fields-imaging"] = imaging_render(results["imaging"], stamp, args, train_line(results["imaging"]["train"]))
     if "darcy" in results:
         r = results["darcy"]
         lines = [stamp, "", train_line(r["train"]), ""]
@@ -439,6 +376,8 @@ def render(results: dict[str, Any], stamp: str, args: argparse.Namespace) -> dic
             f"Target accuracy >= 95%: {'met' if best >= 0.95 else 'MISSED'} ({100 * best:.1f}%).",
         ]
         out["fields-digits"] = ("### Fields: class-conditional 8x8 digits", "\n".join(lines))
+    if "patches" in results:
+        out["fields-patches"] = imaging_render(results["patches"], stamp, args, train_line(results["patches"]["train"]))
     if "ns" in results:
         out["fields-navier-stokes"] = ns_render(results["ns"], stamp, args, train_line(results["ns"]["train"]))
     return out

@@ -15,6 +15,7 @@ from torch import Tensor
 
 import sciddiff
 from sciddiff.operators import LinearOperator, Operator, scaled
+from scripts.benchmarks.markdown import table
 
 F64 = torch.float64
 
@@ -81,3 +82,15 @@ def noisy(op: Operator, truths: Tensor, rel: float | None, std: float | None, se
     sig = [float(rel * c.abs().max()) if rel is not None else float(std) for c in clean]
     ys = torch.stack([c + s * torch.randn(c.shape, generator=g, dtype=F64) for c, s in zip(clean, sig, strict=True)])
     return ys, sig
+
+
+def recon_table(rows: list[dict[str, Any]], extra: list[str] = ()) -> list[str]:
+    head = ["method", "PSNR", "SSIM", "rel L2", *extra, "z std (target)", "90% coverage", "SBC min p", "s / instance"]
+    body = []
+    for r in rows:
+        z = f"{fmt(r.get('z_std'))} ({fmt(r.get('z_std_target'))})" if "z_std" in r else "-"
+        extras = [fmt(r.get(k), 3) for k in extra]
+        cov = fmt(r.get("coverage_90"))
+        body.append([r["method"], fmt(r["psnr"]), fmt(r.get("ssim"), 3), fmt(r["rel_l2"], 3), *extras, z, cov,
+                     fmt(r.get("sbc_min_p"), 3), fmt(r["seconds"], 1)])  # fmt: skip
+    return table(head, body)

@@ -23,6 +23,7 @@ TASKS: dict[str, list[str]] = {
     "ct": ["experiment=fields_ct", "data.batch_size=24", "optim.lr=1e-3"],
     "darcy": ["experiment=fields_darcy", "data.batch_size=32", "optim.lr=1e-3"],
     "digits": ["experiment=fields_digits", "data.batch_size=128"],
+    "patches": ["experiment=fields_patches", "data.batch_size=64", "optim.lr=1e-3"],
     "navier_stokes": ["experiment=fields_navier_stokes", "data.batch_size=32", "optim.lr=1e-3"],
 }
 COMMON = [
