@@ -324,10 +324,9 @@ def render(results: dict[str, Any], stamp: str, args: argparse.Namespace) -> dic
             "the posterior mean on [0, 1]. z std target: calibrated_z_std(L) for L samples.",
         ]
         lines.append(
-            f"\nWhat limits these numbers: the phantom prior had {r['train']['steps']} optimisation steps (the "
-            f"{r['train']['seconds'] / 60:.0f}-minute cap at the machine's load); its unconditional samples are still noisy blobs, not piecewise "
-            "constant ellipses, so the posterior means carry that texture, while TV's piecewise-constant model "
-            f"matches these phantoms exactly. Only {args.n_test} test phantoms: SBC p-values are not informative."
+            f"\nThe phantom prior had {r['train']['steps']} optimisation steps in its "
+            f"{r['train']['seconds'] / 60:.0f}-minute cap. Only {args.n_test} test phantoms: PSNR is a mean over "
+            f"{args.n_test} images, and the SBC p-values are not informative."
         )
         out["fields-ct"] = ("### Fields: sparse-view CT (30 views, 64x64 phantoms)", "\n".join(lines))
     if "imaging" in results:
