@@ -27,7 +27,9 @@ def test_task_masks_observe_exactly_the_intended_entries() -> None:
     assert abs(float((~r).double().mean()) - 0.3) < 0.01
     assert torch.equal(r, random_mask((50, 200), 0.3, torch.Generator().manual_seed(0)))
     h = history_mask((50, 200), 120, 0.9, torch.Generator().manual_seed(0))
-    assert h[:, :120].all() and torch.equal(h[:, 120:], random_mask((50, 200), 0.9, torch.Generator().manual_seed(0))[:, 120:])
+    assert h[:, :120].all() and torch.equal(
+        h[:, 120:], random_mask((50, 200), 0.9, torch.Generator().manual_seed(0))[:, 120:]
+    )
     assert torch.equal(task_mask("impute", {"missing": 0.9, "history": 120}, (50, 200)), h)
     assert torch.equal(task_mask("impute", {"missing": 0.3}, (50, 200)), r)
     with pytest.raises(ValueError, match="history of 200 steps"):
