@@ -49,8 +49,8 @@ CONFIG: dict[str, Any] = {
     "n_samples": 100,
     "seed": 0,
     "noise_std": 0.0,  # observation noise std added to the observed values (physical units; one or per variable)
-    # task masks: forecast uses context; impute missing, seed, history (first steps all observed); block start, length, channels; assimilate every,
-    # phase, channels (null: the task's default)
+    # task masks: forecast uses context; impute missing, seed, history (first steps all observed); block start,
+    # length, channels; assimilate every, phase, channels (null: the task's default)
     "mask": {
         "context": None,
         "missing": 0.5,

@@ -84,9 +84,9 @@ class MaskSampler:
     """Draws conditioning masks for training: a strategy by ``strategies`` weights, then its parameters.
 
     random: hide a fraction r ~ U(0, 1) of the entries; history: observe the first ``context`` steps (or
-    k ~ U{1, ..., L - 1}) and hide a fraction r ~ U(0, 1) of the rest; block: hide one gap of 1 to ``max_block`` L steps, in all
-    channels or (with probability 1/2) a random subset of them; forecast: observe the first ``context`` steps (or
-    k ~ U{1, ..., L - 1}); sparse: observe ``channels`` every e steps, e drawn from ``every``, with a random phase.
+    k ~ U{1, ..., L - 1}) and hide a fraction r ~ U(0, 1) of the rest; block: hide one gap of 1 to ``max_block`` L
+    steps, in all channels or (with probability 1/2) a random subset of them; forecast: observe the first
+    ``context`` steps (or k ~ U{1, ..., L - 1}); sparse: observe ``channels`` every e steps, e drawn from ``every``, with a random phase.
     The mask is always intersected with the entries actually observed in the data.
     """
 
