@@ -61,7 +61,7 @@ def test_solve_gives_the_closed_form_posterior_in_physical_units(exact: TrainedM
     a[0, 0] = a[1, 2] = 1.0
     ds = xr.open_dataset(tmp_path / "posterior.nc")
     for j in range(2):
-        y = torch.as_tensor(ds["y"].values[j], dtype=F64)
+        y = torch.as_tensor(ds["observation"].values[j], dtype=F64)
         post = Gaussian(MU, COV).posterior(a, y, 0.3**2)
         mean = torch.as_tensor(ds["x_mean"].values[j], dtype=F64)
         std = post.covariance().diagonal().sqrt()

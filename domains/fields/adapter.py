@@ -12,6 +12,7 @@ import xarray as xr
 from sciddiff.domains.fields.evaluation import generation_metrics
 from sciddiff.domains.fields.grid import fields_to_xarray, resample_dataset, resample_tensor, xarray_to_fields
 from sciddiff.domains.fields.problems import field_operator
+from sciddiff.domains.fields.simulators import project_darcy
 from sciddiff.domains.fields.solve import drop_missing, observation_image, plot_reconstruction
 from sciddiff.domains.fields.sources import SOURCES, FieldData, load_source
 from torch import Tensor
@@ -206,6 +207,15 @@ class FieldsAdapter(Adapter):
     def observation(self, op: Any, y: Tensor) -> tuple[Any, Tensor]:
         """Sensors that recorded NaN are left out of a sensor mask; NaN for any other operator is refused."""
         return drop_missing(op, y)
+
+    def project(self, raw: Tensor) -> Tensor:
+        """Darcy fields (..., 2, H, W) with a thresholded to its two values and u re-solved from it (see
+        :func:`sciddiff.domains.fields.simulators.project_darcy`); other sources have no exact constraint."""
+        if self.options["source"] != "darcy":
+            raise ValueError(
+                f"only Darcy fields have an exact constraint to project onto, not {self.options['source']!r}"
+            )
+        return torch.as_tensor(project_darcy(raw.detach().cpu().numpy())).to(raw)
 
     # ------------------------------------------------------------------ outputs
     def metrics(self, samples: Tensor, reference: Tensor) -> dict[str, float]:

@@ -3,9 +3,9 @@
 Names (``cfg["name"]``, settings in ``cfg["kwargs"]``): ``box`` (inpainting: hide a centred box, or
 ``box: [r0, r1, c0, c1]``), ``mask`` with an explicit ``mask`` array, ``sensors`` (``n`` random pixels or given
 ``locations`` [[row, col], ...] on the ``channels`` named), ``darcy`` (``observe`` "a" or "u" at ``n`` sensors,
-optionally with the PDE residual observed as zero: ``pde_weight`` > 0), and ``navier_stokes`` (the simulator run
-to ``t_final`` from the field as initial vorticity, then ``observe`` "sensors" (``n``) or "coarse" (``factor``), as a
-black box). Any other name returns None, so the generic builder applies (random masks, blur, downsample, radon,
+optionally with the PDE residual observed as zero: ``pde_weight`` > 0, or u observed through the FD solve of a:
+``solver: true``), and ``navier_stokes`` (the simulator run to ``t_final`` from the field as initial vorticity,
+then ``observe`` "sensors" (``n``) or "coarse" (``factor``), as a black box). Any other name returns None, so the generic builder applies (random masks, blur, downsample, radon,
 partial Fourier, ...).
 """
 
@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 from sciddiff.domains.fields.pde import darcy_residual_operator
+from sciddiff.domains.fields.pde_adjoint import darcy_solution_sensors
 from sciddiff.domains.fields.simulators import NavierStokes2D, kolmogorov_forcing
 from torch import Tensor
 
@@ -113,15 +114,23 @@ def field_operator(
 
 def darcy_operator(raw_shape: tuple[int, ...], variables: list[str], kw: Mapping[str, Any]) -> Operator:
     """Sensors of one Darcy channel; with ``pde_weight`` > 0 stacked with the weighted PDE residual (observe it
-    as 0: with noise std s the PDE holds to s / pde_weight)."""
+    as 0: with noise std s the PDE holds to s / pde_weight); with ``solver`` (observe "u") the sensors of the FD
+    solution u(a) of the coefficient channel, differentiable by the adjoint method."""
     if variables[:2] != ["a", "u"] or raw_shape[0] != 2:
         raise ValueError(f"the darcy operator needs the stacked (a, u) Darcy fields, got channels {variables}")
     observe = kw.get("observe", "a")
     if observe not in ("a", "u"):
         raise ValueError(f"darcy observe must be 'a' (forward problem) or 'u' (inverse problem), got {observe!r}")
     m = sensor_mask(raw_shape[-2:], kw.get("n", 100), int(kw.get("seed", 0)), kw.get("locations"), kw.get("mask"))
-    sensors = _on_channels(m, raw_shape, [variables.index(observe)])
     weight = float(kw.get("pde_weight", 0.0))
+    if kw.get("solver", False):
+        if observe != "u" or weight != 0:
+            raise ValueError(
+                f"darcy solver=true observes u at the sensors through the FD solve of a (exact physics): it needs "
+                f"observe='u' and no pde_weight, got observe={observe!r}, pde_weight={weight:g}"
+            )
+        return darcy_solution_sensors(raw_shape[-1], m, float(kw.get("f", 1.0)), float(kw.get("a_min", 0.5)))
+    sensors = _on_channels(m, raw_shape, [variables.index(observe)])
     if weight == 0:
         return sensors
     return stack(sensors, darcy_residual_operator(raw_shape[-1], weight, float(kw.get("f", 1.0))))

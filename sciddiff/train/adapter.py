@@ -123,6 +123,11 @@ class Adapter(ABC):
         NaN (the default keeps both; NaN left in y is then refused by posterior sampling)."""
         return op, y
 
+    def project(self, raw: Any) -> Any:
+        """Decoded samples mapped onto constraints the data satisfies exactly (e.g. a PDE linking two channels),
+        as ``sciddiff-solve project=true`` asks; adapters that know of none refuse."""
+        raise ValueError(f"the {self.name} adapter knows no exact constraint to project its samples onto")
+
     # ------------------------------------------------------------------ outputs
     def metrics(self, samples: Any, reference: Any) -> dict[str, float]:
         """Domain metrics of decoded samples against decoded reference data (e.g. held-out data)."""

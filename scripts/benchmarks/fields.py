@@ -30,21 +30,17 @@ sys.path.insert(0, str(ROOT))
 
 from sciddiff.domains.fields.baselines import (  # noqa: E402
     filtered_back_projection,
-    interpolate_masked,
     tikhonov_cg,
     tv_reconstruct,
 )
 from sciddiff.domains.fields.classifier import frechet_distance, load_digit_classifier  # noqa: E402
 from sciddiff.domains.fields.evaluation import reconstruction_metrics  # noqa: E402
-from sciddiff.domains.fields.simulators import solve_darcy  # noqa: E402
 
-import sciddiff  # noqa: E402
 from sciddiff.guidance import ClassifierFreeGuidance  # noqa: E402
 from sciddiff.train.inference import sample_model  # noqa: E402
 from sciddiff.train.likelihood import bits_per_dim  # noqa: E402
-from sciddiff.train.problems import build_operator, state_problem  # noqa: E402
+from sciddiff.train.problems import build_operator  # noqa: E402
 from scripts.benchmarks.fields_common import (  # noqa: E402
-    F64,
     Lifted,
     fmt,
     noisy,
@@ -54,6 +50,7 @@ from scripts.benchmarks.fields_common import (  # noqa: E402
     test_fields,
     tune,
 )
+from scripts.benchmarks.fields_darcy import darcy_part, darcy_render  # noqa: E402
 from scripts.benchmarks.fields_imaging import imaging_part, imaging_render  # noqa: E402
 from scripts.benchmarks.fields_navier_stokes import ns_part, ns_render  # noqa: E402
 from scripts.benchmarks.fields_train import train_task  # noqa: E402
@@ -125,74 +122,6 @@ def ct_part(args: argparse.Namespace, train_minutes: float) -> dict[str, Any]:
     return {"rows": rows, "train": info, "lam_tv": lam_tv, "svd_seconds": svd_seconds, "sigma": sig}
 
 
-# ------------------------------------------------------------------------------------------------- Darcy
-def darcy_summary(name: str, truths: Tensor, samples: Tensor, seconds: float, problem: str) -> dict[str, Any]:
-    """Relative L2 of u and the coefficient error rate of the posterior mean; calibration on the unobserved
-    channel (u for the forward problem, a for the inverse one)."""
-    hidden = 1 if problem == "forward" else 0
-    out = summarise(name, truths, samples, seconds, channels=[hidden])
-    out["rel_l2_u"] = float(reconstruction_metrics(truths, samples.mean(1, keepdim=True), channels=[1])["rel_l2"])
-    out["coefficient_error_rate"] = float(
-        reconstruction_metrics(truths, samples.mean(1, keepdim=True), darcy_channel=0)["coefficient_error_rate"]
-    )
-    return out
-
-
-def darcy_part(args: argparse.Namespace, train_minutes: float) -> dict[str, Any]:
-    model, info = train_task("darcy", train_minutes)
-    adapter = model.adapter
-    truths = test_fields(model, "test", args.n_darcy)
-    results: dict[str, list[dict[str, Any]]] = {}
-    for problem, observe, rel, std in (("forward", "a", None, 0.01), ("inverse", "u", 0.01, None)):
-        op = adapter.operator({"name": "darcy", "kwargs": {"observe": observe, "n": 100, "seed": 0}}, adapter.shape)
-        ys, sig = noisy(op, truths, rel, std, seed=5)
-        rows = []
-        t = time.perf_counter()
-        if problem == "forward":  # interpolate a, threshold, solve the PDE
-            sub = build_operator({"name": "mask", "kwargs": {"observed": op.observed.tolist()}}, adapter.shape)
-            a_mask = sciddiff.operators.Mask(sub.mask[0])
-            est = []
-            for y in ys:
-                a_hat = interpolate_masked(a_mask, y)
-                a_bin = torch.where(a_hat >= 7.5, 12.0, 3.0).to(F64)
-                est.append(torch.stack([a_bin, torch.as_tensor(solve_darcy(a_bin.numpy()))]))
-            name = "sensor interpolation of a + threshold + FD solve"
-        else:
-            u_mask = sciddiff.operators.Mask(op.mask[1])
-            est = []
-            for y in ys:
-                u_hat = interpolate_masked(u_mask, y)
-                a_major = torch.full_like(u_hat, 3.0 if float((truths[:, 0] < 7.5).double().mean()) > 0.5 else 12.0)
-                est.append(torch.stack([a_major, u_hat]))
-            name = "sensor interpolation of u (a: majority value)"
-        rows.append(darcy_summary(name, truths, torch.stack(est)[:, None], time.perf_counter() - t, problem))
-        lifted_svd = Lifted(adapter, op, svd=True)
-        for method, opt in (("ddrm", {}), ("diffpir", {}), ("dps", {"scale": 1.0})):
-            if method not in args.methods:
-                continue
-            samples, secs = [], 0.0
-            for j, y in enumerate(ys):
-                n = args.n_samples if method != "dps" else args.n_samples_dps
-                s, sec = posterior(model, lifted_svd.op, lifted_svd.y(y), sig[j], method, args.steps, n, 40 + j, **opt)
-                samples.append(s)
-                secs += sec
-            rows.append(darcy_summary(f"sciddiff {method.upper()}", truths, torch.stack(samples), secs, problem))
-        if args.pde_tol > 0:  # DPS on sensors + the PDE residual observed as zero (DiffusionPDE-style)
-            samples, secs = [], 0.0
-            for j, y in enumerate(ys):
-                kw = {"observe": observe, "n": 100, "seed": 0, "pde_weight": sig[j] / args.pde_tol}
-                pde = adapter.operator({"name": "darcy", "kwargs": kw}, adapter.shape)
-                y_full = torch.cat([y, torch.zeros(pde.out_dim - y.numel(), dtype=F64)])
-                a_state, y_state = state_problem(adapter, pde, y_full)
-                s, sec = posterior(model, a_state, y_state, sig[j], "dps", args.steps, args.n_samples_dps, 50 + j)
-                samples.append(s)
-                secs += sec
-            label = f"sciddiff DPS + PDE residual (tolerance {args.pde_tol:g})"
-            rows.append(darcy_summary(label, truths, torch.stack(samples), secs, problem))
-        results[problem] = rows
-    return {"problems": results, "train": info}
-
-
 # ------------------------------------------------------------------------------------------------ digits
 def digits_part(args: argparse.Namespace, train_minutes: float) -> dict[str, Any]:
     model, info = train_task("digits", train_minutes)
@@ -239,6 +168,7 @@ def main() -> None:
     parser.add_argument("--imaging-noise", type=float, default=0.01)
     parser.add_argument("--pde-tol", type=float, default=0.0, help="PDE residual tolerance (0: no PDE term)")
     parser.add_argument("--methods", default="ddrm,diffpir,dps")
+    parser.add_argument("--dps-scales", type=float, nargs="+", default=(1.0, 3.0, 10.0), help="Darcy DPS scale grid")
     parser.add_argument("--deepinv", action="store_true")
     parser.add_argument("--per-class", type=int, default=50)
     parser.add_argument("--cfg-scales", type=float, nargs="+", default=(1.0, 2.0, 3.0))
@@ -332,31 +262,7 @@ def render(results: dict[str, Any], stamp: str, args: argparse.Namespace) -> dic
     if "imaging" in results:
         out["fields-imaging"] = imaging_render(results["imaging"], stamp, args, train_line(results["imaging"]["train"]))
     if "darcy" in results:
-        r = results["darcy"]
-        lines = [stamp, "", train_line(r["train"]), ""]
-        for problem, rows in r["problems"].items():
-            what = (
-                "u from 100 sensors of a (noise std 0.01)"
-                if problem == "forward"
-                else "a from 100 sensors of u (1% noise)"
-            )
-            lines += [f"**{problem}**: recover {what}; {args.n_darcy} test pairs, 32x32", ""]
-            lines += [*darcy_table(rows, problem), ""]
-        fwd = min(x["rel_l2_u"] for x in r["problems"]["forward"] if x["method"].startswith("sciddiff"))
-        inv = min(x["coefficient_error_rate"] for x in r["problems"]["inverse"] if x["method"].startswith("sciddiff"))
-        lines.append(
-            f"Targets: forward rel L2 of u <= 5%: best {100 * fwd:.1f}% ({'met' if fwd <= 0.05 else 'MISSED'}); "
-            f"inverse coefficient error rate <= 8%: best {100 * inv:.1f}% ({'met' if inv <= 0.08 else 'MISSED'})."
-        )
-        steps = r["train"]["steps"]
-        lines.append(
-            f"\nWhat limits these numbers: the joint prior had {steps} optimisation steps (the 15-minute cap at the "
-            "machine's load), far from converged, so its samples of a are not yet two-valued and the posterior "
-            "methods inherit that; the SVD methods (DDRM, DiffPIR) couple a and u only through the prior, hence their "
-            "chance-level inverse error rate, while DPS propagates the u sensors into a through the denoiser's "
-            "Jacobian. Calibration columns refer to the unobserved channel (u forward, a inverse)."
-        )
-        out["fields-darcy"] = ("### Fields: Darcy flow from 100 sensors (joint prior of a and u)", "\n".join(lines))
+        out["fields-darcy"] = darcy_render(results["darcy"], stamp, args, train_line(results["darcy"]["train"]))
     if "digits" in results:
         r = results["digits"]
         lines = [stamp, "", train_line(r["train"]), ""]
@@ -380,14 +286,6 @@ def render(results: dict[str, Any], stamp: str, args: argparse.Namespace) -> dic
     if "ns" in results:
         out["fields-navier-stokes"] = ns_render(results["ns"], stamp, args, train_line(results["ns"]["train"]))
     return out
-
-
-def darcy_table(rows: list[dict[str, Any]], problem: str) -> list[str]:
-    head = ["method", "rel L2 of u", "coefficient error rate", "z std (target)", "90% coverage", "s / instance"]
-    body = [[r["method"], fmt(r["rel_l2_u"], 4), fmt(r["coefficient_error_rate"], 4),
-             f"{fmt(r.get('z_std'))} ({fmt(r.get('z_std_target'))})" if "z_std" in r else "-",
-             fmt(r.get("coverage_90")), fmt(r["seconds"], 1)] for r in rows]  # fmt: skip
-    return table(head, body)
 
 
 if __name__ == "__main__":

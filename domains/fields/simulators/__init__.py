@@ -4,6 +4,7 @@ from sciddiff.domains.fields.simulators.darcy import (
     darcy_dataset,
     darcy_matrix,
     load_darcy,
+    project_darcy,
     solve_darcy,
     threshold_coefficient,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "navier_stokes_dataset",
     "neumann_grf",
     "periodic_grf",
+    "project_darcy",
     "random_ellipses",
     "rasterize",
     "solve_darcy",

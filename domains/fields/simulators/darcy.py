@@ -80,6 +80,20 @@ def threshold_coefficient(field: np.ndarray, high: float = 12.0, low: float = 3.
     return np.where(np.asarray(field) >= 0, high, low)
 
 
+def project_darcy(fields: np.ndarray, high: float = 12.0, low: float = 3.0, f: float = 1.0) -> np.ndarray:
+    """(..., 2, size, size) stacked (a, u) fields projected onto the data's exact constraints: a thresholded
+    midway to {``high``, ``low``} (the support of the coefficient), u its FD solution, so -div(a grad u) = f holds
+    to solver precision. Applied to posterior samples of a it pushes them through the PDE: p(u | y) is the image
+    of p(a | y) under the solve."""
+    x = np.asarray(fields, dtype=np.float64)
+    if x.ndim < 3 or x.shape[-3] != 2:
+        raise ValueError(f"project_darcy needs stacked (a, u) fields shaped (..., 2, size, size), got {x.shape}")
+    flat = x.reshape(-1, *x.shape[-3:])
+    a = threshold_coefficient(flat[:, 0] - 0.5 * (high + low), high, low)
+    u = np.stack([solve_darcy(ai, f) for ai in a])
+    return np.stack([a, u], axis=1).reshape(x.shape)
+
+
 def node_coordinates(size: int) -> np.ndarray:
     """The node coordinates i / (size - 1), i = 0..size-1."""
     return np.linspace(0.0, 1.0, size)

@@ -2,10 +2,12 @@
 
 The operator acts in physical units on decoded data. Observations are simulated from held-out test data
 (``observation.source=test``) or from truths drawn from the model itself (``observation.source=model``, for exact
-simulation-based calibration of the posterior sampler), or read from a netCDF file with a variable ``y`` shaped
-(obs, *out_shape) (``observation.source=file``). Writes ``posterior.nc`` with the samples, their mean, standard
-deviation and quantiles (and the truth), a figure per observation and a summary; with known truths also
-``calibration.nc``, ``sbc.png`` and ``coverage.png`` (SBC ranks, TARP coverage, posterior-predictive chi-square).
+simulation-based calibration of the posterior sampler), or read from a netCDF file with a variable ``observation``
+(or ``y``) shaped (obs, *out_shape) (``observation.source=file``). Writes ``posterior.nc`` with the samples, their
+mean, standard deviation and quantiles (and the truth, and the observations as ``observation``), a figure per
+observation and a summary; with known truths also ``calibration.nc``, ``sbc.png`` and ``coverage.png`` (SBC ranks,
+TARP coverage, posterior-predictive chi-square). ``project=true`` first maps each decoded sample onto the data's
+exact constraints (``adapter.project``; for Darcy fields, u re-solved from the thresholded a).
 """
 
 from __future__ import annotations
@@ -38,8 +40,13 @@ def observations(model: TrainedModel, cfg: dict, op: Any) -> tuple[Tensor, Tenso
     """(y for each observation, decoded truths or None) as the config's ``observation`` says."""
     obs = cfg["observation"]
     if obs["source"] == "file":
-        y = torch.as_tensor(xr.open_dataset(obs["file"])["y"].values, dtype=torch.float64)
-        return y, None
+        ds = xr.open_dataset(obs["file"])
+        name = next((v for v in ("observation", "y") if v in ds.data_vars), None)
+        if name is None:
+            raise ValueError(
+                f"{obs['file']} holds no variable 'observation' or 'y'; its variables: {list(ds.data_vars)}"
+            )
+        return torch.as_tensor(ds[name].values, dtype=torch.float64), None
     n = int(obs["n"])
     if obs["source"] == "model":  # truths from the model's own prior: exact simulation-based calibration
         truth = model.adapter.decode(model.sample(n, seed=derive_seed(int(cfg["seed"]), -1))).double()
@@ -82,7 +89,8 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
             generator=derive_seed(int(cfg["seed"]), j),
             return_info=True,
         )
-        samples.append(adapter.decode(xs))
+        raw = adapter.decode(xs)
+        samples.append(adapter.project(raw) if cfg.get("project", False) else raw)
         costs.append(info.cost.as_dict())
     attrs = provenance(
         model,
@@ -92,9 +100,10 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
         noise_std=cfg["noise_std"],
         seed=int(cfg["seed"]),
         n_samples=int(cfg["n_samples"]),
+        projected=int(bool(cfg.get("project", False))),
     )
     ds = posterior_dataset(adapter, samples, attrs, truth=truth)
-    ds["y"] = (("obs", *(f"y_dim{i}" for i in range(ys.dim() - 1))), ys.numpy())
+    ds["observation"] = (("obs", *(f"observation_dim{i}" for i in range(ys.dim() - 1))), ys.numpy())
     files = [write_netcdf(ds, out_dir / "posterior.nc")]
     summary: dict[str, Any] = {"method": guide["method"], "cost_per_observation": costs[0]}
     if truth is not None:

@@ -73,7 +73,7 @@ def test_solve_app_gap_posterior_is_the_closed_form_in_db(oracle: TrainedModel, 
     missing = gap_frames(rep, start, 0.0005)
     assert ds["spectrogram"].dims == ("obs", "sample", "frequency", "time") and 0 < int(missing.sum()) < FRAMES
     keep = (~missing).expand(ROWS, FRAMES)
-    mean, std = _closed_form(keep, torch.as_tensor(ds["y"].values[0], dtype=F64), 0.25)
+    mean, std = _closed_form(keep, torch.as_tensor(ds["observation"].values[0], dtype=F64), 0.25)
     got = torch.as_tensor(ds["spectrogram_mean"].values[0], dtype=F64)
     got_std = torch.as_tensor(ds["spectrogram_std"].values[0], dtype=F64)
     gap = missing.expand(ROWS, FRAMES)

@@ -99,9 +99,12 @@ def test_sciddiff_solve_uses_the_domain_operator_hook(tmp_path: Path) -> None:
     solve.run(cfg, tmp_path / "out", model=model)
     ds = xr.open_dataset(tmp_path / "out" / "posterior.nc")
     op = adapter.operator({"name": "box", "kwargs": {"box": [1, 3, 1, 4]}}, (1, 4, 5))
-    assert op.out_dim == 14 and ds["y"].shape == (2, 14)
+    assert op.out_dim == 14 and ds["observation"].shape == (2, 14)
+    assert list(ds["y"].values) == list(g.y)  # the field's grid coordinate is not overwritten by the observations
     for j in range(2):
-        post = Gaussian(g.mu, g.cov).posterior(op.dense(), torch.as_tensor(ds["y"].values[j], dtype=F64), 0.2**2)
+        post = Gaussian(g.mu, g.cov).posterior(
+            op.dense(), torch.as_tensor(ds["observation"].values[j], dtype=F64), 0.2**2
+        )
         std = post.covariance().diagonal().sqrt().reshape(1, 4, 5)
         mean = torch.as_tensor(ds["a_mean"].values[j], dtype=F64)[None]
         assert torch.allclose(mean, post.mean().reshape(1, 4, 5), atol=float(4 * std.max() / math.sqrt(1000)))
@@ -134,3 +137,11 @@ def test_sciddiff_solve_leaves_out_sensors_that_recorded_nan(tmp_path: Path) -> 
     observed = Gaussian(g.mu, g.cov).posterior(op.dense(), y_full, 0.2**2).covariance().diagonal().sqrt()
     assert float(std.reshape(-1)[pixel]) > 2 * float(observed[pixel])
     assert (tmp_path / "out" / "posterior-0.png").stat().st_size > 10_000
+
+
+def test_sciddiff_solve_refuses_to_project_fields_without_an_exact_constraint(tmp_path: Path) -> None:
+    _, _, model = exact_one_channel_model(tmp_path)
+    cfg = exact_solve_config("observation.n=1", "n_samples=2", "guidance.steps=2", "project=true")
+    with pytest.raises(ValueError, match="only Darcy fields have an exact constraint to project onto, not 'netcdf'"):
+        solve.run(cfg, tmp_path / "out", model=model)
+    assert not (tmp_path / "out" / "posterior.nc").exists()
