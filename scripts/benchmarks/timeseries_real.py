@@ -19,10 +19,10 @@ from sciddiff.domains.timeseries.baselines import (
 from sciddiff.domains.timeseries.items import Windows
 from sciddiff.domains.timeseries.masks import forecast_mask
 from sciddiff.domains.timeseries.operators import task_mask
-from sciddiff.domains.timeseries.tasks import make_problem
+from sciddiff.domains.timeseries.tasks import guided_sample, make_problem
 
 from sciddiff.state import derive_seed
-from scripts.benchmarks.timeseries_common import conditional, guided, model, scores, stack_runs, timed
+from scripts.benchmarks.timeseries_common import SOLVER, conditional, guided, model, scores, stack_runs, timed
 
 CO2_MODEL = {"level": "local linear trend", "freq_seasonal": [{"period": 365.25 / 7, "harmonics": 3}]}
 CO2_HISTORY = 520  # weeks of history before a window given to the Kalman smoother
@@ -36,18 +36,76 @@ def _train_series(m: Any) -> np.ndarray:
     return wins.values[0, : int(wins.start.max()) + wins.window, 0]
 
 
+# Guided-imputation settings tried on the validation blocks: MMPS steps, CG iterations and the likelihood's width
+# (ppm; the data's own measurement noise is not given, so it is a tuning knob), the first being the earlier fixed one.
+CO2_GUIDANCE_GRID = (
+    {"steps": 20, "cg_iterations": 2, "noise": 0.05},
+    {"steps": 20, "cg_iterations": 2, "noise": 0.15},
+    {"steps": 20, "cg_iterations": 2, "noise": 0.3},
+    {"steps": 50, "cg_iterations": 4, "noise": 0.05},
+    {"steps": 50, "cg_iterations": 4, "noise": 0.15},
+    {"steps": 50, "cg_iterations": 4, "noise": 0.3},
+)
+
+
+def _blocks(split: Windows) -> tuple[Windows, np.ndarray, int]:
+    """Windows ending in the non-overlapping half-window blocks of a split (their first half the history), the
+    blocks' window starts, and the block length."""
+    span, block = split.window, split.window // 2
+    lo, hi = int(split.start.min()), int(split.start.max()) + span
+    starts = np.arange(lo, hi - block + 1, block) - (span - block)
+    return Windows(split.values, split.time, np.zeros(len(starts), dtype=int), starts, span), starts, block
+
+
+def _problem(adapter: Any, wins: Windows, j: int, rate: float, block: int, seed: int, noise: float) -> Any:
+    """Block j with a fraction ``rate`` of its observed weeks hidden, the weeks before it observed."""
+    span = wins.window
+    opts = {"missing": rate, "history": span - block, "seed": derive_seed(seed, 100 * j + int(100 * rate))}
+    t = wins.times(j)
+    problem = make_problem(
+        wins.raw(j), task_mask("impute", opts, (1, span)), torch.zeros(1), 0, t, adapter.covariates(t[None])[0]
+    )
+    problem.noise_std = torch.full((1,), noise, dtype=torch.float64)  # the guided likelihood's width (ppm)
+    return problem
+
+
+def _guided(prior: Any, problem: Any, n: int, seed: int, setting: dict[str, float]) -> np.ndarray:
+    opts = {"cg_iterations": int(setting["cg_iterations"])}
+    return guided_sample(prior, problem, n, "mmps", int(setting["steps"]), seed, solver=SOLVER, **opts).numpy()
+
+
+def tune_co2_guidance(prior: Any, rates: tuple[float, ...], n_samples: int, seed: int) -> dict[str, Any]:
+    """The setting of ``CO2_GUIDANCE_GRID`` with the lowest CRPS averaged over the rates, on the blocks of the
+    validation years (never the test years)."""
+    wins, _, block = _blocks(prior.adapter.splits["val"])
+    scored = []
+    for setting in CO2_GUIDANCE_GRID:
+        crps = []
+        for rate in rates:
+            runs, truths, hidden = [], [], []
+            for j in range(len(wins)):
+                problem = _problem(prior.adapter, wins, j, rate, block, seed + 7, setting["noise"])
+                runs.append(_guided(prior, problem, n_samples, derive_seed(seed + 3, j), setting)[..., -block:])
+                truths.append(wins.raw(j)[:, -block:].numpy())
+                hidden.append(problem.target[:, -block:].numpy())
+            crps.append(scores(stack_runs(runs), np.stack(truths), np.stack(hidden))["crps"])
+        scored.append({**setting, "crps": crps, "mean_crps": float(np.mean(crps))})
+    best = min(scored, key=lambda r: r["mean_crps"])
+    return {"best": {k: best[k] for k in ("steps", "cg_iterations", "noise")}, "grid": scored, "windows": len(wins)}
+
+
 def co2_imputation(rates: tuple[float, ...] = (0.1, 0.5, 0.9), n_samples: int = 100, seed: int = 0) -> dict[str, Any]:
     """Random gaps in the non-overlapping 64-week blocks of the test years. Every method sees the observed weeks
     before a block: the diffusion models the 64 weeks before it (the first half of their 128-week window, the
-    ``history`` of the impute mask), the Kalman smoother the ten years before it. Only the block is scored."""
+    ``history`` of the impute mask), the Kalman smoother the ten years before it. Only the block is scored. The
+    guided prior's MMPS setting is chosen on the validation years first (:func:`tune_co2_guidance`, 50 samples)."""
     cond, cond_train = model("co2_conditional")
     prior, prior_train = model("co2_prior")
+    tuning = tune_co2_guidance(prior, rates, 50, seed)
+    setting = tuning["best"]
     adapter = cond.adapter
-    test = adapter.splits["test"]
-    span, block = test.window, test.window // 2
-    lo, hi = int(test.start.min()), int(test.start.max()) + span
-    starts = np.arange(lo, hi - block + 1, block) - (span - block)
-    wins = Windows(test.values, test.time, np.zeros(len(starts), dtype=int), starts, span)
+    wins, starts, block = _blocks(adapter.splits["test"])
+    span = wins.window
     values = wins.values[0, :, 0]
     theta = state_space_model(_train_series(cond), "unobserved_components", **CO2_MODEL).fit(disp=False).params
     results: dict[str, Any] = {}
@@ -56,13 +114,10 @@ def co2_imputation(rates: tuple[float, ...] = (0.1, 0.5, 0.9), n_samples: int = 
         seconds = dict.fromkeys(runs, 0.0)
         truths, hidden = [], []
         for j in range(len(wins)):
-            truth = wins.raw(j)
-            opts = {"missing": rate, "history": span - block, "seed": derive_seed(seed, 100 * j + int(100 * rate))}
-            mask = task_mask("impute", opts, (1, span))
+            problem = _problem(adapter, wins, j, rate, block, seed, 0.05)
+            guided_problem = _problem(adapter, wins, j, rate, block, seed, setting["noise"])  # the same mask
             t = wins.times(j)
-            problem = make_problem(truth, mask, torch.zeros(1), 0, t, adapter.covariates(t[None])[0])
-            problem.noise_std = torch.full((1,), 0.05, dtype=torch.float64)  # the guided likelihood's width (ppm)
-            truths.append(truth[:, -block:].numpy())
+            truths.append(wins.raw(j)[:, -block:].numpy())
             hidden.append(problem.target[:, -block:].numpy())
             origin = int(starts[j]) + span - block
             series = np.concatenate([values[origin - CO2_HISTORY : origin], problem.y[0, -block:].numpy()])
@@ -75,7 +130,7 @@ def co2_imputation(rates: tuple[float, ...] = (0.1, 0.5, 0.9), n_samples: int = 
 
             draws = {
                 "conditional": lambda p=problem, j=j: conditional(cond, p, n_samples, derive_seed(seed + 1, j)),
-                "guided": lambda p=problem, j=j: guided(prior, p, n_samples, derive_seed(seed + 2, j)),
+                "guided": lambda p=guided_problem, j=j: _guided(prior, p, n_samples, derive_seed(seed + 2, j), setting),
                 "kalman smoother": kalman,
                 "linear": lambda p=problem, t=t: linear_interpolation(p.y[0].numpy(), t).samples[:, None],
             }
@@ -88,7 +143,14 @@ def co2_imputation(rates: tuple[float, ...] = (0.1, 0.5, 0.9), n_samples: int = 
             name: {**scores(stack_runs(r), truth, target), "seconds": seconds[name]} for name, r in runs.items()
         }
     training = {"conditional": cond_train, "guided": prior_train}
-    return {"rows": results, "training": training, "windows": len(wins), "block": block, "history": span - block}
+    return {
+        "rows": results,
+        "training": training,
+        "windows": len(wins),
+        "block": block,
+        "history": span - block,
+        "guidance": tuning,
+    }
 
 
 def sunspots_forecast(context: int = 48, n_samples: int = 100, stride: int = 16, seed: int = 0) -> dict[str, Any]:

@@ -139,6 +139,17 @@ def co2(record: dict[str, Any], command: str) -> tuple[str, str]:
             rows.append([f"{float(rate):.0%}", _label(k), fmt(r["crps"]), fmt(r["rmse"]), fmt(r["coverage_90"]),
                          f"{r['seconds']:.0f}"])  # fmt: skip
     lines += table(["missing", "method", "CRPS", "RMSE of mean", "90% coverage", "seconds"], rows)
+    if "guidance" in res:  # the guided prior's MMPS setting, chosen on the validation years
+        tuning = res["guidance"]
+        lines += [
+            "",
+            f"Guided setting chosen on the {tuning['windows']} validation-year blocks (50 samples; CRPS at each rate):",
+            "",
+        ]
+        grid = [[str(g["steps"]), str(g["cg_iterations"]), fmt(g["noise"], 2), " / ".join(fmt(c) for c in g["crps"]),
+                 fmt(g["mean_crps"]), "chosen" if all(g[k] == tuning["best"][k] for k in tuning["best"]) else ""]
+                for g in tuning["grid"]]  # fmt: skip
+        lines += table(["MMPS steps", "CG iterations", "likelihood std (ppm)", "validation CRPS", "mean", ""], grid)
     lines += ["", "Target (CRPS below the Kalman smoother's):"]
     for rate, methods in res["rows"].items():
         kalman = methods["kalman smoother"]["crps"]
