@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 import xarray as xr
-from sciddiff.domains.fields.evaluation import generation_metrics
+from sciddiff.domains.fields.evaluation import generation_metrics, point_metrics
 from sciddiff.domains.fields.grid import fields_to_xarray, resample_dataset, resample_tensor, xarray_to_fields
 from sciddiff.domains.fields.problems import field_operator
 from sciddiff.domains.fields.simulators import project_darcy
@@ -220,6 +220,11 @@ class FieldsAdapter(Adapter):
     # ------------------------------------------------------------------ outputs
     def metrics(self, samples: Tensor, reference: Tensor) -> dict[str, float]:
         return generation_metrics(samples, reference, self.options["source"], self.variables)
+
+    def posterior_metrics(self, means: Tensor, truths: Tensor) -> dict[str, float]:
+        """PSNR, relative L2 and SSIM of the posterior means (B, C, H, W); for Darcy, the coefficient error rate."""
+        darcy = 0 if self.options["source"] == "darcy" else None
+        return point_metrics(torch.as_tensor(truths), torch.as_tensor(means), darcy_channel=darcy)
 
     def to_xarray(self, raw: Tensor, attrs: Mapping[str, Any]) -> xr.Dataset:
         m = self.meta

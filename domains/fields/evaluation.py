@@ -44,6 +44,28 @@ def generation_metrics(samples: Tensor, reference: Tensor, source: str, variable
     return out
 
 
+def point_metrics(
+    truth: Tensor, estimate: Tensor, data_range: float | None = None, darcy_channel: int | None = None
+) -> dict[str, float]:
+    """Point estimates (B, C, H, W) against truths (B, C, H, W), averaged over the batch: PSNR (``data_range``
+    default: the truths' range), relative L2 ||x - x*|| / ||x*||, SSIM (grids of at least 11 x 11) and, with
+    ``darcy_channel``, the coefficient error rate of that channel."""
+    truth, estimate = truth.double(), estimate.double()
+    if truth.shape != estimate.shape or truth.dim() != 4:
+        raise ValueError(
+            f"need truths and estimates shaped (B, C, H, W) alike, got {tuple(truth.shape)}, {tuple(estimate.shape)}"
+        )
+    r = float(truth.max() - truth.min()) if data_range is None else float(data_range)
+    out = {"psnr": float(psnr(estimate, truth, r).mean()), "rel_l2": float(relative_l2(estimate, truth).mean())}
+    if min(truth.shape[-2:]) >= 11:
+        out["ssim"] = float(ssim(estimate, truth, r).mean())
+    if darcy_channel is not None:
+        out["coefficient_error_rate"] = float(
+            coefficient_error_rate(estimate[:, darcy_channel], truth[:, darcy_channel]).mean()
+        )
+    return out
+
+
 def reconstruction_metrics(
     truth: Tensor,
     samples: Tensor,
@@ -52,22 +74,14 @@ def reconstruction_metrics(
     darcy_channel: int | None = None,
     channels: Sequence[int] | None = None,
 ) -> dict[str, float]:
-    """Posterior samples (B, L, C, H, W) against truths (B, C, H, W), on ``channels`` (default all): PSNR and SSIM
-    of the posterior mean (``data_range`` default: the truths' range), relative L2, the standardised errors'
-    mean and std (and the calibrated target std for L samples), the coverage of central ``level`` intervals,
-    SBC uniformity (minimum p-value over 8 random projections) and, with ``darcy_channel``, the coefficient
-    error rate of that channel's posterior mean."""
+    """Posterior samples (B, L, C, H, W) against truths (B, C, H, W), on ``channels`` (default all): the
+    :func:`point_metrics` of the posterior mean, the standardised errors' mean and std (and the calibrated target
+    std for L samples), the coverage of central ``level`` intervals and SBC uniformity (minimum p-value over 8
+    random projections)."""
     truth, samples = truth.double(), samples.double()
     if channels is not None:
         truth, samples = truth[:, list(channels)], samples[:, :, list(channels)]
-    mean = samples.mean(1)
-    r = float(truth.max() - truth.min()) if data_range is None else float(data_range)
-    out = {
-        "psnr": float(psnr(mean, truth, r).mean()),
-        "rel_l2": float(relative_l2(mean, truth).mean()),
-    }
-    if min(truth.shape[-2:]) >= 11:
-        out["ssim"] = float(ssim(mean, truth, r).mean())
+    out = point_metrics(truth, samples.mean(1), data_range, darcy_channel)
     if samples.shape[1] > 3:
         cal = calibration_summary(truth, samples, level)
         out.update(z_mean=cal.z_mean, z_std=cal.z_std, z_std_target=calibrated_z_std(samples.shape[1]))
@@ -75,8 +89,4 @@ def reconstruction_metrics(
         stat = projections(truth[0].numel(), 8, seed=0)
         sbc = sbc_ranks(truth, samples, stat, generator=torch.Generator().manual_seed(0))
         out["sbc_min_p"] = float(sbc.p_values.min())
-    if darcy_channel is not None:
-        out["coefficient_error_rate"] = float(
-            coefficient_error_rate(mean[:, darcy_channel], truth[:, darcy_channel]).mean()
-        )
     return out

@@ -133,6 +133,11 @@ class Adapter(ABC):
         """Domain metrics of decoded samples against decoded reference data (e.g. held-out data)."""
         return {}
 
+    def posterior_metrics(self, means: Any, truths: Any) -> dict[str, float]:
+        """Domain scores of decoded posterior means against the known truths, one per observation (e.g. PSNR for
+        images); ``sciddiff-solve`` adds them to its summary."""
+        return {}
+
     def to_xarray(self, raw: Any, attrs: Mapping[str, Any]) -> xr.Dataset:
         """Decoded samples as an xarray Dataset with a ``sample`` dimension and the domain's coordinates."""
         leaves = {"x": raw} if isinstance(raw, Tensor) else dict(raw)

@@ -110,6 +110,7 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
         z = torch.cat([standardized_error(s, t).reshape(-1) for s, t in zip(samples, truth, strict=True)])
         summary["coverage_90"] = sum(interval_coverage(s, t) for s, t in zip(samples, truth, strict=True)) / len(truth)
         summary["standardized_error_std"] = float(z.std())
+        summary.update(adapter.posterior_metrics(torch.stack([s.mean(0) for s in samples]), truth))
         summary["rmse_of_mean"] = float(
             torch.stack([(s.mean(0) - t).pow(2).mean() for s, t in zip(samples, truth, strict=True)]).mean().sqrt()
         )

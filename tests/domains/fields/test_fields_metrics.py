@@ -126,3 +126,24 @@ def test_bad_calibration_inputs_raise() -> None:
         ssim(torch.zeros(1, 8, 8), torch.zeros(1, 8, 8), 1.0)
     with pytest.raises(ValueError, match="data_range"):
         psnr(torch.zeros(1, 8, 8), torch.ones(1, 8, 8), 0.0)
+
+
+def test_point_and_reconstruction_metrics_by_hand() -> None:
+    from sciddiff.domains.fields.evaluation import point_metrics, reconstruction_metrics
+
+    g = torch.Generator().manual_seed(0)
+    truth = torch.where(torch.rand(2, 2, 12, 12, generator=g) > 0.5, 12.0, 3.0).double()
+    estimate = truth + 0.5  # a constant offset: PSNR 10 log10(9^2 / 0.25), rel L2 0.5 sqrt(N) / ||x||
+    estimate[:, 0, 0, :3] = 15.0 - truth[:, 0, 0, :3]  # 3 coefficient pixels of each instance flipped
+    out = point_metrics(truth, estimate, darcy_channel=0)
+    err = estimate - truth
+    expected_psnr = (10 * torch.log10(81.0 / err.pow(2).mean(dim=(1, 2, 3)))).mean()
+    expected_rel = (err.flatten(1).norm(dim=1) / truth.flatten(1).norm(dim=1)).mean()
+    assert out["psnr"] == pytest.approx(float(expected_psnr), rel=1e-12)
+    assert out["rel_l2"] == pytest.approx(float(expected_rel), rel=1e-12)
+    assert out["coefficient_error_rate"] == pytest.approx(3 / 144, rel=1e-12)
+    assert 0 < out["ssim"] < 1
+    samples = torch.stack([estimate - 1.0, estimate + 1.0], dim=1)  # mean = estimate: same point scores
+    assert reconstruction_metrics(truth, samples, darcy_channel=0) == out
+    with pytest.raises(ValueError, match=r"shaped \(B, C, H, W\) alike, got \(2, 2, 12, 12\), \(2, 12, 12\)"):
+        point_metrics(truth, estimate[:, 0])

@@ -96,7 +96,10 @@ def exact_solve_config(*overrides: str) -> dict:
 def test_sciddiff_solve_uses_the_domain_operator_hook(tmp_path: Path) -> None:
     g, adapter, model = exact_one_channel_model(tmp_path)
     cfg = exact_solve_config("observation.n=2", "operator.name=box", "+operator.kwargs.box=[1,3,1,4]")
-    solve.run(cfg, tmp_path / "out", model=model)
+    out = solve.run(cfg, tmp_path / "out", model=model)
+    means = torch.stack([s.mean(0) for s in out["samples"]]).double()
+    err = (means - out["truth"]).flatten(1).norm(dim=1) / out["truth"].flatten(1).norm(dim=1)
+    assert out["summary"]["rel_l2"] == pytest.approx(float(err.mean()), rel=1e-9)  # the domain's scores, by hand
     ds = xr.open_dataset(tmp_path / "out" / "posterior.nc")
     op = adapter.operator({"name": "box", "kwargs": {"box": [1, 3, 1, 4]}}, (1, 4, 5))
     assert op.out_dim == 14 and ds["observation"].shape == (2, 14)
