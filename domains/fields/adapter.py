@@ -165,8 +165,19 @@ class FieldsAdapter(Adapter):
         return resample_tensor(raw, self.shape[1:], periodic, nodes)
 
     def from_xarray(self, data: xr.Dataset | xr.DataArray) -> Tensor:
-        """(B, C, H, W) raw fields from a Dataset holding the model's variables (units checked)."""
+        """(B, C, H, W) raw fields from a Dataset holding the model's variables (units checked, and the y / x
+        coordinates, where the data carries them, checked against the model's grid)."""
         ds = xarray_to_fields(data, self.variables, self.meta["units"])
+        for axis in ("y", "x"):
+            grid = np.asarray(self.meta[axis], dtype=np.float64)
+            if axis in ds.coords:
+                given = np.asarray(ds[axis].values, dtype=np.float64)
+                if given.shape != grid.shape or not np.allclose(given, grid, rtol=1e-6, atol=1e-9 * np.ptp(grid)):
+                    raise ValueError(
+                        f"the data's {axis} coordinates ({len(given)} points in [{given.min():g}, {given.max():g}]) "
+                        f"differ from the model's grid ({len(grid)} points in [{grid.min():g}, {grid.max():g}]); "
+                        "interpolate explicitly with adapter.resample(...) or encode(..., resample=True)"
+                    )
         return torch.as_tensor(np.stack([ds[v].values for v in self.variables], 1), dtype=torch.float64)
 
     def encode(self, raw: Tensor | xr.Dataset | xr.DataArray, resample: bool = False) -> Tensor:

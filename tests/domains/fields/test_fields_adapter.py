@@ -75,6 +75,10 @@ def test_xarray_output_carries_coordinates_units_and_names_and_reads_back(gaussi
     np.testing.assert_array_equal(ds["y"].values, gaussian_fields.y)
     assert ds["x"].attrs["units"] == "m" and ds.attrs["note"] == "test" and ds.attrs["domain"] == "bounded"
     assert torch.equal(adapter.from_xarray(ds), raw)
+    shifted = ds.assign_coords(x=ds["x"].values + 0.5)  # same shape, another domain: refused, not misread
+    with pytest.raises(ValueError, match=r"the data's x coordinates \(5 points in .*differ from the model's grid"):
+        adapter.encode(shifted)
+    assert torch.equal(adapter.from_xarray(ds.drop_vars(["x", "y"])), raw)  # bare arrays are taken as on the grid
     ds["b"].attrs["units"] = "kelvin"
     with pytest.raises(ValueError, match=r"variable 'b' is in units 'kelvin'; this model expects 'unit_b'"):
         adapter.encode(ds)
