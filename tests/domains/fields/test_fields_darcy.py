@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 from sciddiff.domains.fields.simulators.darcy import (
     darcy_dataset,
     darcy_matrix,
@@ -13,6 +14,7 @@ from sciddiff.domains.fields.simulators.darcy import (
     solve_darcy,
     threshold_coefficient,
 )
+from sciddiff.domains.fields.sources import load_source
 
 
 def stencil_by_loops(a: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -93,6 +95,18 @@ def test_dataset_coefficient_takes_exactly_the_two_values_and_solves_the_pde() -
     assert np.all(u[:, 0, :] == 0) and np.all(u[:, :, -1] == 0)
     np.testing.assert_array_equal(ds["x"].values, np.linspace(0, 1, 32))
     assert ds["a"].dims == ("sample", "y", "x")
+
+
+def test_the_64_grid_solves_the_pde_with_the_same_field_statistics() -> None:
+    from sciddiff.domains.fields.pde import darcy_residual
+
+    ds = darcy_dataset(8, 64, seed=2)
+    a, u = torch.as_tensor(ds["a"].values), torch.as_tensor(ds["u"].values)
+    assert set(np.unique(a.numpy())) == {3.0, 12.0} and abs(float((a == 12).double().mean()) - 0.5) < 0.15
+    assert float(darcy_residual(a, u).abs().max()) < 1e-8
+    np.testing.assert_array_equal(ds["y"].values, np.linspace(0, 1, 64))
+    with pytest.raises(ValueError, match="Darcy data is generated at 32x32 or 64x64 nodes, got size=48"):
+        load_source("darcy", {"size": 48, "n": 4}, 0)
 
 
 def test_seeds_reproduce_and_the_cache_round_trips(tmp_path: object) -> None:
