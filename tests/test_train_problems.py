@@ -1,5 +1,5 @@
 """Lifting operators in physical units to the model state: y = A(decode(x)) + noise, exactly, for linear,
-nonlinear and forward-only A."""
+nonlinear and forward-only A; mask configs built from explicit indices."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 from sciddiff.domains.tabular import TabularAdapter
 
 from sciddiff.operators import BlackBox, Differentiable, LinearOperator, Matrix
-from sciddiff.train.problems import state_problem
+from sciddiff.train.problems import build_operator, state_problem
 
 F64 = torch.float64
 
@@ -57,3 +57,13 @@ def test_forward_only_operator_stays_forward_only(adapter: TabularAdapter) -> No
     torch.testing.assert_close(lifted.forward(x), adapter.decode(x).sin())
     with pytest.raises(Exception, match=r"VJP|vjp|derivative"):
         lifted.vjp(x, torch.ones_like(x))
+
+
+def test_mask_configs_observe_exactly_the_listed_entries_and_refuse_others() -> None:
+    op = build_operator({"name": "mask", "kwargs": {"observed": [0, 5, 11]}}, (3, 4))
+    x = torch.arange(12, dtype=torch.float64).reshape(1, 3, 4)
+    assert op(x).tolist() == [[0.0, 5.0, 11.0]]
+    with pytest.raises(ValueError, match=r"mask observed index 12 is outside the 12 entries of data shaped \(3, 4\)"):
+        build_operator({"name": "mask", "kwargs": {"observed": [0, 12]}}, (3, 4))
+    with pytest.raises(ValueError, match="observes no entry"):
+        build_operator({"name": "mask", "kwargs": {"observed": []}}, (3, 4))

@@ -53,7 +53,13 @@ def build_operator(cfg: Mapping[str, Any], raw_shape: Sequence[int]) -> Operator
             mask = Mask.forecast(shape, int(kwargs["n_past"]), int(kwargs.get("axis", 0)))
         elif "observed" in kwargs:
             flat = torch.zeros(int(torch.tensor(shape).prod()), dtype=torch.bool)
-            flat[torch.as_tensor(kwargs["observed"], dtype=torch.long)] = True
+            idx = torch.as_tensor(kwargs["observed"], dtype=torch.long).reshape(-1)
+            bad = idx[(idx < 0) | (idx >= flat.numel())]
+            if bad.numel():
+                raise ValueError(
+                    f"mask observed index {int(bad[0])} is outside the {flat.numel()} entries of data shaped {shape}"
+                )
+            flat[idx] = True
             mask = Mask(flat.reshape(shape))
         else:
             mask = Mask.random(shape, float(rnd.get("fraction", 0.5)), int(rnd.get("seed", 0)))
