@@ -27,7 +27,7 @@ from omegaconf import DictConfig
 from sciddiff.domains.timeseries.figures import plot_fan_chart
 from sciddiff.domains.timeseries.items import WindowItems
 from sciddiff.domains.timeseries.operators import task_mask
-from sciddiff.domains.timeseries.outputs import task_dataset, task_scores
+from sciddiff.domains.timeseries.outputs import summary_dataset, task_dataset, task_scores
 from sciddiff.domains.timeseries.rollout import model_rollout
 from sciddiff.domains.timeseries.tasks import DTYPES, Problem, is_conditional, make_problem, solve
 
@@ -218,7 +218,7 @@ def run_rollout(model: TrainedModel, cfg: Mapping[str, Any], out_dir: Path) -> d
     time = t0 + step * np.arange(n_steps)
     attrs = provenance(model, task="rollout", overlap=overlap, members=members, seed=int(cfg["seed"]))
     attrs["max_overlap_error"] = float(out.overlap_error.max()) if out.overlap_error.numel() else 0.0
-    ds = adapter.layout.dataset(series, ["sample"], time, netcdf_attrs(attrs))
+    ds = summary_dataset(adapter.layout.dataset(series, ["sample"], time, netcdf_attrs(attrs)))
     files = [write_netcdf(ds, out_dir / "rollout.nc")]
     labels = [adapter.layout.channel_label(c) for c in range(adapter.channels)]
     files.append(plot_fan_chart(series, out_dir / "rollout.png", labels, time=time, title=f"rollout, {n_steps} steps"))

@@ -36,21 +36,41 @@ def task_dataset(
     time = np.stack([p.time for p in problems])
     ds = layout.dataset(samples, ["window", "sample"], time)
     names = list(ds.data_vars)
+    check_derived_names(ds, ("truth", "observed", "observation"))
     extra = {
         "truth": np.stack([p.truth.numpy() for p in problems]),
         "observed": np.stack([p.mask.numpy() for p in problems]).astype(np.int8),
         "observation": np.stack([p.y.numpy() for p in problems]),
     }
-    out = ds.copy()
-    for name in names:
-        out[f"{name}_mean"] = ds[name].mean("sample")
-        out[f"{name}_std"] = ds[name].std("sample", ddof=1)
-        out[f"{name}_quantile"] = ds[name].quantile(list(quantiles), dim="sample")
+    out = summary_dataset(ds, quantiles)
     for suffix, values in extra.items():
         part = layout.dataset(values, ["window"], time)
         for name in names:
             out[f"{name}_{suffix}"] = part[name]
     out.attrs = netcdf_attrs({**layout.attrs, **dict(attrs)})
+    return out
+
+
+def check_derived_names(ds: xr.Dataset, suffixes: Sequence[str]) -> None:
+    """Refuse variable names whose derived outputs ``<v>_<suffix>`` would overwrite another variable or a
+    coordinate of ``ds`` (e.g. variables ``a`` and ``a_mean``)."""
+    taken = set(map(str, ds.data_vars)) | set(map(str, ds.coords))
+    clash = sorted(f"{v}_{s}" for v in map(str, ds.data_vars) for s in suffixes if f"{v}_{s}" in taken)
+    if clash:
+        raise ValueError(
+            f"output names {clash} would overwrite variables or coordinates of the same name; rename the variables "
+            f"so that none is another's name plus one of {['_' + s for s in suffixes]}"
+        )
+
+
+def summary_dataset(ds: xr.Dataset, quantiles: Sequence[float] = QUANTILES) -> xr.Dataset:
+    """``ds`` with ``<v>_mean``, ``<v>_std`` and ``<v>_quantile`` over its ``sample`` dimension."""
+    check_derived_names(ds, ("mean", "std", "quantile"))
+    out = ds.copy()
+    for name in list(ds.data_vars):
+        out[f"{name}_mean"] = ds[name].mean("sample")
+        out[f"{name}_std"] = ds[name].std("sample", ddof=1)
+        out[f"{name}_quantile"] = ds[name].quantile(list(quantiles), dim="sample")
     return out
 
 

@@ -49,6 +49,9 @@ def test_chained_rollout_has_the_law_of_the_process_across_window_boundaries(tmp
         assert abs(boundary - phi) < 0.12
     ds = xr.open_dataset(tmp_path / "rollout.nc")
     assert ds["level"].dims == ("sample", "time", "variable") and ds.sizes["time"] == 62
+    np.testing.assert_allclose(ds["level_mean"].values, ds["level"].values.mean(0), rtol=1e-6)
+    median = ds["level_quantile"].sel(quantile=0.5).values
+    np.testing.assert_allclose(median, np.median(ds["level"].values, axis=0), rtol=1e-6)
     start = out["rollout"].series[0, :, :OVERLAP]
     model = oracle_model(conditional=True)
     model.adapter.datasets(0)
