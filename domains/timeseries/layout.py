@@ -175,6 +175,9 @@ def _select(data: xr.DataArray | xr.Dataset, variables: Sequence[str] | None) ->
     return data[names]
 
 
+IRREGULAR_STEP = 0.15  # largest relative deviation of a time step from the median step
+
+
 def from_xarray(
     data: xr.DataArray | xr.Dataset,
     time_dim: str = "time",
@@ -242,6 +245,13 @@ def from_xarray(
         raise ValueError(
             f"the {time_dim!r} coordinate must increase strictly; it does not at index {np.argmin(step > 0)}"
         )
+    irregular = np.abs(step / np.median(step) - 1) > IRREGULAR_STEP if step.size else np.zeros(0, dtype=bool)
+    if irregular.any():  # calendar months (28-31 days) pass; a skipped stretch does not
+        i = int(np.argmax(irregular))
+        raise ValueError(
+            f"the {time_dim!r} coordinate is irregular: the step after index {i} is {step[i] / np.median(step):.3g} "
+            f"times the median step; give missing stretches as NaN rows on a regular axis (e.g. with reindex)"
+        )
     spatial_coords = {}
     for d in spatial:
         coord = source[d].values if d in source.coords else np.arange(source.sizes[d])
@@ -267,9 +277,13 @@ def from_xarray(
 
 
 def check_compatible(model: SeriesLayout, other: SeriesLayout, what: str = "the data") -> None:
-    """Raise ``ValueError`` unless ``other`` has the model's variables, spatial dimensions and coordinates."""
+    """Raise ``ValueError`` unless ``other`` has the model's variables (and their units, where both give them),
+    spatial dimensions and coordinates."""
     if other.variables != model.variables:
         raise ValueError(f"{what} has variables {other.variables}; the model was trained on {model.variables}")
+    for v, mine, theirs in zip(model.variables, model.var_attrs, other.var_attrs, strict=True):
+        if "units" in mine and "units" in theirs and str(mine["units"]) != str(theirs["units"]):
+            raise ValueError(f"{what} gives {v!r} in units {theirs['units']!r}; the model's are {mine['units']!r}")
     if other.spatial_dims != model.spatial_dims or other.spatial_sizes != model.spatial_sizes:
         raise ValueError(
             f"{what} has spatial dims {dict(zip(other.spatial_dims, other.spatial_sizes, strict=True))}; the model "

@@ -193,6 +193,12 @@ def test_mismatched_coordinates_are_refused(tmp_path: Path) -> None:
     coarse = station_series().isel(time=slice(None, None, 2))
     with pytest.raises(ValueError, match="has a time step of"):
         adapter.read(coarse, "the observations")
+    skipped = station_series().isel(time=np.r_[0:50, 55:200])  # five days dropped instead of given as NaN
+    with pytest.raises(ValueError, match=r"'time' coordinate is irregular: the step after index 49 is 6 times"):
+        adapter.read(skipped, "the observations")
+    kelvin = station_series().assign_attrs(units="K")
+    with pytest.raises(ValueError, match=r"gives 'temperature' in units 'K'; the model's are 'mixed'"):
+        adapter.read(kelvin, "the observations")
     path = tmp_path / "user.nc"
     station_series().to_netcdf(path)
     from_file = TimeSeriesAdapter(source=str(path), window=16)
