@@ -108,6 +108,10 @@ def file_windows(model: TrainedModel, path: str, task: str, context: int | None)
             raise ValueError("the forecast task needs mask.context")
         if context > n_time:
             raise ValueError(f"context of {context} steps is longer than the {n_time} available time steps in {path}")
+        if not 0 < context < window:
+            raise ValueError(
+                f"mask.context must be in [1, {window - 1}] for the model's {window}-step window, got {context}"
+            )
         step = (
             np.timedelta64(round(adapter.layout.time_step), "ns")
             if time.dtype.kind == "M"

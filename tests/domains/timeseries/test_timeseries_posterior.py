@@ -121,6 +121,11 @@ def test_forecast_from_a_users_file_extends_the_time_axis(tmp_path: Path) -> Non
     assert np.abs(got - mean).max() < 4 * np.sqrt(np.diag(cov)).max() / math.sqrt(500) + 0.02
     with pytest.raises(ValueError, match="context of 20 steps is longer than the 12 available time steps"):
         ts_app.run(task_config("task=forecast", "mask.context=20", f"observation.file={path}"), tmp_path / "e", model)
+    long_path = tmp_path / "long.nc"
+    ar1_series(3000).isel(time=slice(0, 3 * WINDOW)).to_netcdf(long_path)
+    with pytest.raises(ValueError, match=rf"mask.context must be in \[1, {WINDOW - 1}\] for the model's {WINDOW}-step"):
+        ts_app.run(task_config("task=forecast", f"mask.context={WINDOW}", f"observation.file={long_path}"),
+                   tmp_path / "e1", model)  # fmt: skip
     other = series.assign_coords(variable=["a", "c"])
     other.to_netcdf(tmp_path / "other.nc")
     with pytest.raises(ValueError, match=r"has variables \['a', 'c'\]; the model was trained on \['a', 'b'\]"):
