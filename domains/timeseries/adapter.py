@@ -228,6 +228,12 @@ class TimeSeriesAdapter(Adapter):
                     raise ValueError(f"static covariate {name!r} has classes {unknown} the model never saw")
                 out["label"] = torch.tensor([index[str(v)] for v in values], dtype=torch.long)
             else:
+                bad = ~np.isfinite(np.asarray(values, dtype=np.float64))
+                if bad.any():
+                    raise ValueError(
+                        f"static covariate {name!r} has {int(bad.sum())} non-finite values (first at series "
+                        f"{int(np.argmax(bad))}); a static covariate cannot be missing"
+                    )
                 vectors.append(torch.as_tensor((values - spec["mean"]) / spec["std"], dtype=torch.float32))
         if vectors:
             out["vector"] = torch.stack(vectors, dim=1)

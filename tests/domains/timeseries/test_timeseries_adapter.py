@@ -204,3 +204,15 @@ def test_mismatched_coordinates_are_refused(tmp_path: Path) -> None:
     from_file = TimeSeriesAdapter(source=str(path), window=16)
     from_file.datasets(0)
     assert from_file.layout == adapter.layout
+
+
+def test_numeric_static_covariates_are_standardised_and_must_be_finite() -> None:
+    elevation = np.array([100.0, 200.0, 400.0])
+    data = station_series().assign_coords(elevation=("station", elevation))
+    adapter = TimeSeriesAdapter(data=data, window=16, series_dim="station", static=["elevation"])
+    adapter.datasets(0)
+    spec = adapter.static_maps["elevation"]
+    assert spec["mean"] == pytest.approx(elevation.mean()) and spec["std"] == pytest.approx(elevation.std())
+    holed = station_series().assign_coords(elevation=("station", [100.0, np.nan, 400.0]))
+    with pytest.raises(ValueError, match=r"static covariate 'elevation' has 1 non-finite values \(first at series 1\)"):
+        TimeSeriesAdapter(data=holed, window=16, series_dim="station", static=["elevation"]).datasets(0)
