@@ -54,7 +54,7 @@ class TimeSeriesAdapter(Adapter):
     """
 
     name = "timeseries"
-    version = "1"
+    version = "2"  # 2: spectral states in real_fourier mode order (checkpoints of version 1 decode differently)
 
     def __init__(
         self,

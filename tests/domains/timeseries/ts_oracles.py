@@ -14,7 +14,7 @@ from sciddiff.domains.timeseries import app  # noqa: F401 - registers the task a
 from sciddiff.train.build import plain
 
 AR_PARAMS = {"a": (5.0, 2.0, 0.8), "b": (-3.0, 0.5, 0.5)}  # variable: (mean, std, lag-1 correlation)
-RECORD = {"plugin": {"name": "timeseries", "version": "1"}, "process": {"name": "vp"}, "seed": 0}
+RECORD = {"plugin": {"name": "timeseries", "version": "2"}, "process": {"name": "vp"}, "seed": 0}
 
 
 def task_config(*overrides: str) -> dict[str, Any]:
