@@ -193,16 +193,26 @@ def run_rollout(model: TrainedModel, cfg: Mapping[str, Any], out_dir: Path) -> d
     """Chain windows from the first ``overlap`` steps of the split's first series (or the file's last steps)."""
     opts, adapter = cfg["rollout"], model.adapter
     overlap, members, n_steps = int(opts["overlap"]), int(opts["members"]), int(opts["steps"])
+    static: dict[str, torch.Tensor] = {}
     if cfg["observation"]["file"]:
+        if adapter.static_maps:
+            raise ValueError("a model with static covariates needs held-out windows (their covariates are in the data)")
         values, time = adapter.read(xr.load_dataset(cfg["observation"]["file"]), "the observations")
         if values.shape[1] < overlap:
             raise ValueError(f"context of {overlap} steps is longer than the {values.shape[1]} available time steps")
         start, t0 = torch.as_tensor(values[0, -overlap:].T.copy()), time[-overlap]
     else:
-        wins = held_out_windows(model, cfg["split"], 1)[0].windows
+        items = held_out_windows(model, cfg["split"], 1)[0]
+        wins = items.windows
         start, t0 = wins.raw(0)[:, :overlap], wins.times(0)[0]
+        static = {k: items.static[k][int(wins.series[0])] for k in items.static}
     if not bool(torch.isfinite(start).all()):
         raise ValueError("the rollout's starting overlap has missing values; start from a fully observed stretch")
+    step = (
+        np.timedelta64(round(adapter.layout.time_step), "ns")
+        if np.asarray(t0).dtype.kind == "M"
+        else adapter.layout.time_step
+    )
     out = model_rollout(
         model,
         start[None].expand(members, *start.shape),
@@ -212,13 +222,10 @@ def run_rollout(model: TrainedModel, cfg: Mapping[str, Any], out_dir: Path) -> d
         int(cfg["seed"]),
         float(opts["noise_std"]),
         DTYPES[cfg["dtype"]],
+        time=lambda i: t0 + step * i,
+        static=static,
     )
     series = out.series.numpy()
-    step = (
-        np.timedelta64(round(adapter.layout.time_step), "ns")
-        if np.asarray(t0).dtype.kind == "M"
-        else adapter.layout.time_step
-    )
     time = t0 + step * np.arange(n_steps)
     attrs = provenance(model, task="rollout", overlap=overlap, members=members, seed=int(cfg["seed"]))
     attrs["max_overlap_error"] = float(out.overlap_error.max()) if out.overlap_error.numel() else 0.0

@@ -11,7 +11,7 @@ import torch
 import xarray as xr
 from sciddiff.domains.timeseries import TimeSeriesAdapter
 from sciddiff.domains.timeseries import app as ts_app
-from sciddiff.domains.timeseries.rollout import chain
+from sciddiff.domains.timeseries.rollout import chain, model_step, window_times
 from ts_oracles import AR_PARAMS, RECORD, ConditionalOracle, ar1_series, state_prior, task_config
 
 from sciddiff.analytic import Gaussian
@@ -78,3 +78,23 @@ def test_chain_logic_and_errors() -> None:
         chain(step, torch.zeros(1, 1, 5), 9, window=5, overlap=5)
     with pytest.raises(ValueError, match="the start has 1 steps; the overlap needs at least 2"):
         chain(step, torch.zeros(1, 1, 1), 9, window=5, overlap=2)
+
+
+def test_chained_windows_get_the_times_of_the_steps_they_cover() -> None:
+    times = window_times(lambda i: 100.0 + 0.5 * i, t0=5, window=8, overlap=2)
+    np.testing.assert_array_equal(times(0), 100.0 + 0.5 * np.arange(3, 11))  # the last 2 start steps, then 6 new
+    np.testing.assert_array_equal(times(2), 100.0 + 0.5 * np.arange(15, 23))  # two windows later: 12 steps on
+    step = lambda prefix, k: torch.cat([prefix, torch.full((*prefix.shape[:-1], 6), float(k))], -1)  # noqa: E731
+    out = chain(step, torch.zeros(1, 1, 5), 23, 8, 2)
+    assert out.series[0, 0, 15:17].tolist() == [1.0, 1.0] and out.series[0, 0, 17].item() == 2.0  # window 2: 17+
+
+
+def test_models_with_calendar_or_static_conditions_need_them_in_a_rollout() -> None:
+    cfg = task_config("task=rollout")
+    model = oracle_model(conditional=True)
+    model.adapter.options["calendar"] = ["dayofyear"]
+    with pytest.raises(ValueError, match=r"uses calendar features \['dayofyear'\]; the rollout needs the times"):
+        model_step(model, 2, cfg, 0)
+    model.adapter.options.update(calendar=[], static=["site"])
+    with pytest.raises(ValueError, match=r"uses static covariates \['site'\]; give the series' conditions"):
+        model_step(model, 2, cfg, 0)
