@@ -147,7 +147,8 @@ def navier_stokes_operator(raw_shape: tuple[int, ...], kw: Mapping[str, Any], vi
     t_final = float(kw.get("t_final", 1.0))
     observe = kw.get("observe", "sensors")
     if observe == "sensors":
-        obs: Operator = Mask(sensor_mask((size, size), kw.get("n", 256), int(kw.get("seed", 0)), kw.get("locations")))
+        grid = sensor_mask((size, size), kw.get("n", 256), int(kw.get("seed", 0)), kw.get("locations"), kw.get("mask"))
+        obs: Operator = Mask(grid)
     elif observe == "coarse":
         obs = Downsample(int(kw.get("factor", 4)), (size, size))
     else:

@@ -127,6 +127,13 @@ def test_navier_stokes_black_box_is_the_simulator_then_the_observation(tmp_path)
     assert torch.allclose(lifted.forward(x), op.forward(adapter.decode(x)), atol=1e-12)
     sensors = operator_for(adapter, "navier_stokes", t_final=0.05, n=10)
     assert sensors.out_shape == (10,)
+    grid = torch.zeros(16, 16, dtype=torch.bool)
+    grid[3, 5] = grid[12, 0] = True  # an explicit sensor map is used, not replaced by n random sensors
+    mapped = operator_for(adapter, "navier_stokes", t_final=0.05, mask=grid.tolist())
+    w = sim.simulate(w0[:, 0], 0.05)
+    assert torch.equal(mapped.forward(w0), torch.stack([w[:, 3, 5], w[:, 12, 0]], dim=1))
+    with pytest.raises(ValueError, match=r"the sensor mask has shape \(4, 4\); the field's grid is \(16, 16\)"):
+        operator_for(adapter, "navier_stokes", mask=torch.ones(4, 4, dtype=torch.bool).tolist())
 
 
 @pytest.mark.parametrize(("name", "out_dim"), [("box", 2 * (20 - 4)), ("sensors", 2 * 20)])
