@@ -3,9 +3,10 @@ forward (u from noisy sensors of a) and inverse (a from sensors of u with 1% noi
 
 Rows: a classical baseline per problem (sensor interpolation, thresholding, FD solve); DDRM, DiffPIR and DPS
 on the sensors; DPS with the PDE residual observed as zero (DiffusionPDE's physics term); for the inverse
-problem DPS through the FD solver u(a) itself (adjoint gradients, ``solver: true``). Every posterior row is also
-reported projected onto the data's exact constraints (``adapter.project``: a thresholded to {3, 12}, u re-solved
-from it), which pushes the posterior over a through the PDE. DPS step sizes are tuned on validation pairs.
+problem DPS through the FD solver u(a) itself (adjoint gradients, ``solver: true``); with ``--deepinv``,
+deepinv's DDRM, DiffPIR and DPS on the same prior and sensors. Every posterior row is also reported projected
+onto the data's exact constraints (``adapter.project``: a thresholded to {3, 12}, u re-solved from it), which
+pushes the posterior over a through the PDE. sciddiff's DPS step sizes are tuned on validation pairs.
 """
 
 from __future__ import annotations
@@ -122,6 +123,15 @@ def problem_rows(
 
         return draw
 
+    def anchor(method: str, n: int) -> Sampler:
+        from scripts.benchmarks.fields_deepinv import run_deepinv
+
+        def draw(j: int, y: Tensor, s: float, seed: int, scale: float) -> tuple[Tensor, float]:
+            x, sec = run_deepinv(method, model, lifted.op, lifted.y(y), s, n, args.steps, seed)
+            return adapter.decode(x), sec
+
+        return draw
+
     def through_solver(j: int, y: Tensor, s: float, seed: int, scale: float) -> tuple[Tensor, float]:
         solver_op = adapter.operator({"name": "darcy", "kwargs": {**kw, "solver": True}}, adapter.shape)
         a_state, y_state = state_problem(adapter, solver_op, y)
@@ -142,6 +152,9 @@ def problem_rows(
         methods.append((f"sciddiff DPS + PDE residual (tolerance {args.pde_tol:g})", residual, True))
     if problem == "inverse":
         methods.append(("sciddiff DPS through the FD solver (adjoint)", through_solver, True))
+    if args.deepinv:  # deepinv's solvers on the same prior and sensor operator (their own step sizes)
+        methods += [(f"deepinv {m.upper()}", anchor(m, args.n_samples if m != "dps" else args.n_samples_dps), False)
+                    for m in ("ddrm", "diffpir", "dps")]  # fmt: skip
     tuned = {}
     for label, draw, tunable in methods:
         scale = 1.0

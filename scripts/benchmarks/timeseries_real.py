@@ -36,15 +36,17 @@ def _train_series(m: Any) -> np.ndarray:
     return wins.values[0, : int(wins.start.max()) + wins.window, 0]
 
 
-# Guided-imputation settings tried on the validation blocks: MMPS steps, CG iterations and the likelihood's width
-# (ppm; the data's own measurement noise is not given, so it is a tuning knob), the first being the earlier fixed one.
+# Guided-imputation settings tried on the validation blocks: the method (MMPS with its CG iterations, or PiGDM), its
+# steps and the likelihood's width (ppm; the data's own measurement noise is not given, so it is a tuning knob); the
+# first is the earlier fixed setting.
 CO2_GUIDANCE_GRID = (
-    {"steps": 20, "cg_iterations": 2, "noise": 0.05},
-    {"steps": 20, "cg_iterations": 2, "noise": 0.15},
-    {"steps": 20, "cg_iterations": 2, "noise": 0.3},
-    {"steps": 50, "cg_iterations": 4, "noise": 0.05},
-    {"steps": 50, "cg_iterations": 4, "noise": 0.15},
-    {"steps": 50, "cg_iterations": 4, "noise": 0.3},
+    {"method": "mmps", "steps": 20, "cg_iterations": 2, "noise": 0.05},
+    {"method": "mmps", "steps": 20, "cg_iterations": 2, "noise": 0.15},
+    {"method": "mmps", "steps": 20, "cg_iterations": 2, "noise": 0.3},
+    {"method": "mmps", "steps": 50, "cg_iterations": 4, "noise": 0.15},
+    {"method": "pigdm", "steps": 20, "noise": 0.05},
+    {"method": "pigdm", "steps": 20, "noise": 0.15},
+    {"method": "pigdm", "steps": 20, "noise": 0.3},
 )
 
 
@@ -69,9 +71,10 @@ def _problem(adapter: Any, wins: Windows, j: int, rate: float, block: int, seed:
     return problem
 
 
-def _guided(prior: Any, problem: Any, n: int, seed: int, setting: dict[str, float]) -> np.ndarray:
-    opts = {"cg_iterations": int(setting["cg_iterations"])}
-    return guided_sample(prior, problem, n, "mmps", int(setting["steps"]), seed, solver=SOLVER, **opts).numpy()
+def _guided(prior: Any, problem: Any, n: int, seed: int, setting: dict[str, Any]) -> np.ndarray:
+    opts = {"cg_iterations": int(setting["cg_iterations"])} if "cg_iterations" in setting else {}
+    method, steps = str(setting["method"]), int(setting["steps"])
+    return guided_sample(prior, problem, n, method, steps, seed, solver=SOLVER, **opts).numpy()
 
 
 def tune_co2_guidance(prior: Any, rates: tuple[float, ...], n_samples: int, seed: int) -> dict[str, Any]:
@@ -91,14 +94,18 @@ def tune_co2_guidance(prior: Any, rates: tuple[float, ...], n_samples: int, seed
             crps.append(scores(stack_runs(runs), np.stack(truths), np.stack(hidden))["crps"])
         scored.append({**setting, "crps": crps, "mean_crps": float(np.mean(crps))})
     best = min(scored, key=lambda r: r["mean_crps"])
-    return {"best": {k: best[k] for k in ("steps", "cg_iterations", "noise")}, "grid": scored, "windows": len(wins)}
+    return {
+        "best": {k: v for k, v in best.items() if k not in ("crps", "mean_crps")},
+        "grid": scored,
+        "windows": len(wins),
+    }
 
 
 def co2_imputation(rates: tuple[float, ...] = (0.1, 0.5, 0.9), n_samples: int = 100, seed: int = 0) -> dict[str, Any]:
     """Random gaps in the non-overlapping 64-week blocks of the test years. Every method sees the observed weeks
     before a block: the diffusion models the 64 weeks before it (the first half of their 128-week window, the
     ``history`` of the impute mask), the Kalman smoother the ten years before it. Only the block is scored. The
-    guided prior's MMPS setting is chosen on the validation years first (:func:`tune_co2_guidance`, 50 samples)."""
+    guided prior's method and setting are chosen on the validation years first (:func:`tune_co2_guidance`, 50 samples)."""
     cond, cond_train = model("co2_conditional")
     prior, prior_train = model("co2_prior")
     tuning = tune_co2_guidance(prior, rates, 50, seed)

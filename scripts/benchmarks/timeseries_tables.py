@@ -123,8 +123,13 @@ def l63(record: dict[str, Any], command: str) -> tuple[str, str]:
 
 def co2(record: dict[str, Any], command: str) -> tuple[str, str]:
     res = record["result"]
+    chosen = res.get("guidance", {}).get("best", {}).get("method")
+
+    def label(k: str) -> str:
+        return f"sciddiff prior + {chosen.upper()} guidance" if k == "guided" and chosen else _label(k)
+
     lines = [
-        *_header(record, command),
+        *(line.replace(_label("guided"), label("guided")) for line in _header(record, command)),
         "",
         f"Mauna Loa weekly CO2, the {res['windows']} non-overlapping {res['block']}-week blocks of the test years "
         "(1995-2001), a random fraction of the observed weeks of each block hidden; scores (ppm) on the hidden weeks. "
@@ -136,7 +141,7 @@ def co2(record: dict[str, Any], command: str) -> tuple[str, str]:
     rows = []
     for rate, methods in res["rows"].items():
         for k, r in methods.items():
-            rows.append([f"{float(rate):.0%}", _label(k), fmt(r["crps"]), fmt(r["rmse"]), fmt(r["coverage_90"]),
+            rows.append([f"{float(rate):.0%}", label(k), fmt(r["crps"]), fmt(r["rmse"]), fmt(r["coverage_90"]),
                          f"{r['seconds']:.0f}"])  # fmt: skip
     lines += table(["missing", "method", "CRPS", "RMSE of mean", "90% coverage", "seconds"], rows)
     if "guidance" in res:  # the guided prior's MMPS setting, chosen on the validation years
@@ -146,16 +151,18 @@ def co2(record: dict[str, Any], command: str) -> tuple[str, str]:
             f"Guided setting chosen on the {tuning['windows']} validation-year blocks (50 samples; CRPS at each rate):",
             "",
         ]
-        grid = [[str(g["steps"]), str(g["cg_iterations"]), fmt(g["noise"], 2), " / ".join(fmt(c) for c in g["crps"]),
-                 fmt(g["mean_crps"]), "chosen" if all(g[k] == tuning["best"][k] for k in tuning["best"]) else ""]
+        grid = [[g.get("method", "mmps").upper(), str(g["steps"]), str(g.get("cg_iterations", "-")), fmt(g["noise"], 2),
+                 " / ".join(fmt(c) for c in g["crps"]), fmt(g["mean_crps"]),
+                 "chosen" if all(g.get(k) == v for k, v in tuning["best"].items()) else ""]
                 for g in tuning["grid"]]  # fmt: skip
-        lines += table(["MMPS steps", "CG iterations", "likelihood std (ppm)", "validation CRPS", "mean", ""], grid)
+        head = ["method", "steps", "CG iterations", "likelihood std (ppm)", "validation CRPS", "mean", ""]
+        lines += table(head, grid)
     lines += ["", "Target (CRPS below the Kalman smoother's):"]
     for rate, methods in res["rows"].items():
         kalman = methods["kalman smoother"]["crps"]
         for k in ("conditional", "guided"):
             c = methods[k]["crps"]
-            lines.append(f"- {float(rate):.0%} missing, {_label(k)}: {fmt(c)} vs {fmt(kalman)}: {_verdict(c < kalman)}")
+            lines.append(f"- {float(rate):.0%} missing, {label(k)}: {fmt(c)} vs {fmt(kalman)}: {_verdict(c < kalman)}")
     return "### Time series: CO2 imputation on held-out years", "\n".join(lines)
 
 

@@ -29,7 +29,7 @@ def test_periodic_patch_unet_commutes_with_shifts_by_whole_patches_of_the_coarse
     for periodic in (True, False):
         net = network(periodic)
         out = net(x, c, context=ctx)
-        shift = (4, 8)  # 2 patches x 2 levels of the U-Net on the 8 x 8 patch grid: a symmetry of the periodic net
+        shift = (4, 8)  # multiples of patch (2) x the U-Net's downsampling (2): a symmetry of the periodic net
         rolled = net(x.roll(shift, (2, 3)), c, context=ctx.roll(shift, (2, 3)))
         errors[periodic] = float((rolled - out.roll(shift, (2, 3))).abs().max()), float(out.abs().max())
     assert errors[True][1] > 0.1 and errors[True][0] < 1e-10
