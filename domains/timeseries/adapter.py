@@ -122,12 +122,16 @@ class TimeSeriesAdapter(Adapter):
 
     def read(self, data: xr.DataArray | xr.Dataset, what: str = "the data") -> tuple[np.ndarray, np.ndarray]:
         """(values (S, T, C), time (T,)) of a series with this adapter's dimension roles; once the adapter is
-        fitted, the series must have the model's variables and coordinates."""
+        fitted, the series must have the model's variables and coordinates (a single series may leave out the
+        series dimension)."""
         o, info = self.options, self.source_info
+        series_dim = o["series_dim"] or (info.series_dim if info else None)
+        if self.layout is not None and series_dim is not None and series_dim not in data.dims:
+            data = data.expand_dims(series_dim)  # one series, given without the model's series dimension
         values, time, layout = from_xarray(
             data,
             o["time_dim"],
-            o["series_dim"] or (info.series_dim if info else None),
+            series_dim,
             o["variable_dim"] or (info.variable_dim if info else None),
             o["variables"],
         )

@@ -216,3 +216,14 @@ def test_numeric_static_covariates_are_standardised_and_must_be_finite() -> None
     holed = station_series().assign_coords(elevation=("station", [100.0, np.nan, 400.0]))
     with pytest.raises(ValueError, match=r"static covariate 'elevation' has 1 non-finite values \(first at series 1\)"):
         TimeSeriesAdapter(data=holed, window=16, series_dim="station", static=["elevation"]).datasets(0)
+
+
+def test_a_single_series_may_leave_out_the_models_series_dimension() -> None:
+    adapter = TimeSeriesAdapter(source="lorenz63", window=16)
+    adapter.datasets(0)
+    data = adapter.load()
+    one = data.isel(trajectory=0, time=slice(0, 40))  # no trajectory dimension, as a user's file would be
+    values, time = adapter.read(one, "the observations")
+    expected, _ = adapter.read(data.isel(trajectory=[0], time=slice(0, 40)), "the observations")
+    assert values.shape == (1, 40, 3) and np.array_equal(values, expected)
+    np.testing.assert_array_equal(time, data["time"].values[:40])
