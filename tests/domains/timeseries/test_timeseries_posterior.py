@@ -131,3 +131,19 @@ def test_forecast_from_a_users_file_extends_the_time_axis(tmp_path: Path) -> Non
     with pytest.raises(ValueError, match=r"has variables \['a', 'c'\]; the model was trained on \['a', 'b'\]"):
         ts_app.run(task_config("task=forecast", "mask.context=8", f"observation.file={tmp_path / 'other.nc'}"),
                    tmp_path / "e2", model)  # fmt: skip
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_generation_draws_windows_with_the_exact_prior_law(conditional: bool, tmp_path: Path) -> None:
+    """task=generate (nothing observed): both ways sample the AR(1) window law itself, mean and covariance."""
+    n = 3000
+    cfg = task_config("task=generate", "windows=1", f"n_samples={n}", "solver.steps=40", "dtype=float64", "figures=0")
+    out = ts_app.run(cfg, tmp_path, model=exact_model(conditional))
+    x = out["samples"][0].reshape(n, -1)  # (n, C L), channel-major like the prior
+    mean, cov = ar1_prior(WINDOW)
+    std = np.sqrt(np.diag(cov))
+    assert np.abs(x.mean(0) - mean).max() < 5 * std.max() / math.sqrt(n)
+    assert np.abs(x.std(0) / std - 1).max() < 0.08
+    corr = np.corrcoef(x[:, 0], x[:, 1])[0, 1]  # neighbouring steps of the first variable
+    assert abs(corr - cov[0, 1] / cov[0, 0]) < 0.05
+    assert int(out["problems"][0].mask.sum()) == 0
