@@ -15,6 +15,7 @@ from sciddiff.domains.timeseries.metrics import (
     interval_coverage,
     mae_median,
     quantile_crps,
+    quantile_crps_sum,
     rmse_median,
     spread_skill_ratio,
 )
@@ -76,7 +77,8 @@ def summary_dataset(ds: xr.Dataset, quantiles: Sequence[float] = QUANTILES) -> x
 
 def task_scores(samples: np.ndarray, problems: Sequence[Problem]) -> dict[str, float]:
     """Scores of samples (W, n, C, L) on the target entries (not given, present in the data) of every window:
-    CRPS, normalised quantile CRPS, energy score (per window), median MAE/RMSE, spread-skill, 50%/90% coverage."""
+    CRPS, normalised quantile CRPS (and CRPS-sum over the variables of fully scored steps, for several variables),
+    energy score (per window), median MAE/RMSE, spread-skill, 50%/90% coverage."""
     x = np.moveaxis(np.asarray(samples, dtype=np.float64), 1, 0)  # (n, W, C, L)
     truth = np.stack([p.truth.numpy() for p in problems])
     target = np.stack([p.target.numpy() for p in problems])
@@ -94,6 +96,9 @@ def task_scores(samples: np.ndarray, problems: Sequence[Problem]) -> dict[str, f
     }
     if np.abs(np.where(target, truth, 0.0)).sum() > 0:
         scores["quantile_crps"] = quantile_crps(x, truth, target)
+    complete = target.all(axis=1)  # time steps with every variable scored
+    if x.shape[2] > 1 and complete.any() and np.abs(np.where(target, truth, 0.0).sum(axis=1)[complete]).sum() > 0:
+        scores["quantile_crps_sum"] = quantile_crps_sum(x, truth, target, variable_axis=1)
     if x.shape[0] > 1:
         scores["spread_skill"] = spread_skill_ratio(x, truth, target)
     return scores

@@ -13,7 +13,7 @@ import torch
 import xarray as xr
 from sciddiff.domains.timeseries import TimeSeriesAdapter
 from sciddiff.domains.timeseries import app as ts_app
-from sciddiff.domains.timeseries.metrics import crps_ensemble
+from sciddiff.domains.timeseries.metrics import crps_ensemble, quantile_crps_sum
 from ts_oracles import (
     AR_PARAMS,
     RECORD,
@@ -83,6 +83,9 @@ def test_guided_imputation_is_the_exact_posterior(task: str, tmp_path: Path) -> 
     samples = ds["level"].transpose("sample", ...).values
     crps = crps_ensemble(samples, ds["level_truth"].values, target)
     assert out["summary"]["scores"]["crps"] == pytest.approx(crps, rel=1e-12)
+    crps_sum = quantile_crps_sum(samples, ds["level_truth"].values, target, variable_axis=-1)
+    assert task != "block" or "quantile_crps_sum" in out["summary"]["scores"]  # whole steps hidden: CRPS-sum defined
+    assert out["summary"]["scores"].get("quantile_crps_sum", crps_sum) == pytest.approx(crps_sum, rel=1e-12)
     assert {p.name for p in tmp_path.iterdir()} == {"fan-0.png", f"{task}.nc", "summary.json"}
 
 
