@@ -14,6 +14,7 @@ Molecule Generation in 3D", 2022, arXiv:2203.17003, for the zero-CoM frame).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -111,9 +112,13 @@ def make_scaffold(
             raise ValueError("a 2-D model takes its scaffold as scaffold.smiles, not a coordinate file")
         return _graph_scaffold(str(smiles), layout)
     if file is not None:
+        if not Path(file).is_file():
+            raise FileNotFoundError(f"no scaffold file at {file}")
         mol = next(iter(Chem.SDMolSupplier(str(file), removeHs=not hydrogens)), None)
         if mol is None or mol.GetNumConformers() == 0:
             raise ValueError(f"scaffold file {file} holds no molecule with coordinates")
+        if not mol.GetConformer().Is3D():  # a 2-D drawing (z = 0 by construction), not a geometry
+            raise ValueError(f"scaffold file {file} holds a flat (2-D) drawing; a 3-D model needs 3-D coordinates")
     else:
         mol = _embedded(str(smiles), hydrogens, seed)
     return _molecule_scaffold(mol, layout, pos_scale)

@@ -18,7 +18,8 @@ MolLike = Chem.Mol | str | None
 
 
 def canonical_smiles(mol: MolLike) -> str | None:
-    """Canonical SMILES of the largest fragment of a sanitisable molecule (a Mol or SMILES), else None."""
+    """Canonical heavy-atom SMILES of the largest fragment of a sanitisable molecule (a Mol or SMILES), else None:
+    a molecule with explicit hydrogens (3-D, with H) and its heavy-atom graph give the same string."""
     if mol is None:
         return None
     with rdBase.BlockLogs():
@@ -36,7 +37,8 @@ def canonical_smiles(mol: MolLike) -> str | None:
             return None
         frags = Chem.GetMolFrags(mol, asMols=True, sanitizeFrags=False)
         largest = max(frags, key=lambda m: m.GetNumAtoms())
-        return Chem.MolToSmiles(largest, isomericSmiles=False)
+        heavy = Chem.RemoveHs(largest, sanitize=False)  # explicit hydrogens (3-D molecules) as implicit ones
+        return Chem.MolToSmiles(heavy, isomericSmiles=False)
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,24 @@ def test_scaffold_3d_holds_the_coordinates_up_to_translation(qm9_3d_model: Train
         assert float(g.pos.mean(0).abs().max()) < 1e-4  # the whole molecule stays centred
 
 
+def test_scaffold_files_must_exist_and_hold_3d_coordinates(qm9_3d_model: TrainedModel, tmp_path: Path):
+    from rdkit.Chem import AllChem
+
+    mol = Chem.AddHs(Chem.MolFromSmiles("CC=O"))
+    AllChem.EmbedMolecule(mol, randomSeed=0)
+    Chem.MolToMolFile(mol, str(tmp_path / "3d.sdf"))
+    flat = Chem.AddHs(Chem.MolFromSmiles("CC=O"))
+    AllChem.Compute2DCoords(flat)
+    Chem.MolToMolFile(flat, str(tmp_path / "2d.sdf"))
+    common = ("task=scaffold", "scaffold.hydrogens=true", "n_samples=3")
+    out = app.run(task_config(*common, f"scaffold.file={tmp_path / '3d.sdf'}"), tmp_path / "a", model=qm9_3d_model)
+    assert out["summary"]["fixed_part_exact"] == 1.0 and out["summary"]["max_coordinate_error"] < 1e-4
+    with pytest.raises(ValueError, match=r"holds a flat \(2-D\) drawing; a 3-D model needs 3-D coordinates"):
+        app.run(task_config(*common, f"scaffold.file={tmp_path / '2d.sdf'}"), tmp_path / "b", model=qm9_3d_model)
+    with pytest.raises(FileNotFoundError, match="no scaffold file at"):
+        app.run(task_config(*common, f"scaffold.file={tmp_path / 'none.sdf'}"), tmp_path / "c", model=qm9_3d_model)
+
+
 def test_scaffold_refuses_unknown_elements_and_graph_models(qm9_2d_model, sbm_model, tmp_path: Path):
     with pytest.raises(ValueError, match="element 'S'"):
         app.run(task_config("task=scaffold", "scaffold.smiles=CCS"), tmp_path / "a", model=qm9_2d_model)

@@ -43,6 +43,15 @@ def test_canonical_smiles_is_non_isomeric_largest_fragment() -> None:
     assert canonical_smiles(_pentavalent_carbon()) is None and canonical_smiles("") is None
 
 
+def test_molecules_with_explicit_hydrogens_compare_with_heavy_atom_training_sets() -> None:
+    """3-D molecules carry their hydrogens as atoms: they must match the same heavy-atom training SMILES."""
+    heavy = ["OC1CC1O", "CC(=O)N", "c1ccncc1"]
+    with_h = [Chem.AddHs(Chem.MolFromSmiles(s)) for s in heavy]
+    assert [canonical_smiles(m) for m in with_h] == [canonical_smiles(s) for s in heavy]
+    m = molecule_metrics([*with_h, Chem.AddHs(Chem.MolFromSmiles("CCO"))], training_set(heavy))
+    assert (m.n_valid, m.n_unique, m.n_novel) == (4, 4, 1)  # only ethanol is new
+
+
 def test_qed_logp_sa_match_rdkit_and_reference_values() -> None:
     mol = Chem.MolFromSmiles(ASPIRIN)
     assert qed(ASPIRIN) == QED.qed(mol)
