@@ -53,6 +53,7 @@ class GraphAdapter(Adapter):
 
     name = "graphs"
     version = "1"
+    domain_app = "sciddiff.domains.graphs.app"
 
     def __init__(
         self,

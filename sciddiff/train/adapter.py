@@ -38,6 +38,9 @@ class Adapter(ABC):
     """Typical standard deviation of the encoded state (EDM preconditioning's sigma_data)."""
     dequantization: ClassVar[float | None] = None
     """Bin width of integer-valued raw data (e.g. 1.0 for counts); None for continuous data."""
+    domain_app: ClassVar[str | None] = None
+    """The module of the domain's own app, for domains whose states the generic apps cannot score, condition or
+    solve (e.g. graphs of varying size); those apps then refuse and point to it."""
 
     def __init__(self, **options: Any) -> None:
         self.options = dict(options)

@@ -56,6 +56,16 @@ def condition_tensors(cond: Mapping[str, Any], n: int) -> dict[str, Tensor]:
     return out
 
 
+def require_generic_states(model: TrainedModel, app: str, task: str) -> None:
+    """Refuse ``task`` in the generic ``app`` for adapters whose states need their own app (``domain_app``)."""
+    module = type(model.adapter).domain_app
+    if module is not None:
+        raise ValueError(
+            f"{app} cannot {task} for {model.adapter.name!r} models, whose samples are not fixed-shape tensors; "
+            f"use python -m {module} checkpoint=..."
+        )
+
+
 def run_app(name: str, run: Callable[[Any, Path], Any], cfg: Any) -> Any:
     """Run an app's work in Hydra's output directory; bad input ends the process with its message and exit code 1
     (no traceback), as every sciddiff console app does."""

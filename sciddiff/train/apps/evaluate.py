@@ -11,7 +11,7 @@ import hydra
 import torch
 from omegaconf import DictConfig
 
-from sciddiff.train.apps.common import resolve_solver, run_app, sample_options
+from sciddiff.train.apps.common import require_generic_states, resolve_solver, run_app, sample_options
 from sciddiff.train.build import plain
 from sciddiff.train.checkpoint import TrainedModel, load_trained
 from sciddiff.train.likelihood import bits_per_dim
@@ -21,6 +21,7 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
     """The app's work for a config (``model`` replaces loading ``cfg.checkpoint``, e.g. for an exact oracle)."""
     cfg = plain(cfg)
     model = model or load_trained(cfg["checkpoint"], ema=bool(cfg["ema"]))
+    require_generic_states(model, "sciddiff-evaluate", "score samples")
     splits = model.adapter.datasets(int(model.record["seed"]))
     if cfg["split"] not in splits:
         raise ValueError(f"split {cfg['split']!r} not in this domain's splits {sorted(splits)}")

@@ -13,7 +13,14 @@ import hydra
 from omegaconf import DictConfig
 
 from sciddiff.guidance import ClassifierFreeGuidance
-from sciddiff.train.apps.common import condition_tensors, provenance, resolve_solver, run_app, sample_options
+from sciddiff.train.apps.common import (
+    condition_tensors,
+    provenance,
+    require_generic_states,
+    resolve_solver,
+    run_app,
+    sample_options,
+)
 from sciddiff.train.build import plain
 from sciddiff.train.checkpoint import TrainedModel, load_trained
 from sciddiff.train.inference import sample_model
@@ -27,6 +34,8 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
     model = model or load_trained(cfg["checkpoint"], ema=bool(cfg["ema"]))
     solver, n = resolve_solver(cfg["solver"], model), int(cfg["n_samples"])
     cond = condition_tensors(cfg.get("cond") or {}, n)
+    if cond or cfg.get("guidance_scale") is not None:
+        require_generic_states(model, "sciddiff-sample", "sample conditionally")
     denoiser = model.denoiser
     if cfg.get("guidance_scale") is not None:
         denoiser = ClassifierFreeGuidance(denoiser, float(cfg["guidance_scale"]), null_cond={})

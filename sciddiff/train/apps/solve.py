@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 import sciddiff
 from sciddiff.guidance.posterior import get_method
 from sciddiff.state import derive_seed
-from sciddiff.train.apps.common import provenance, run_app
+from sciddiff.train.apps.common import provenance, require_generic_states, run_app
 from sciddiff.train.build import plain
 from sciddiff.train.calibration_report import calibration_report
 from sciddiff.train.checkpoint import TrainedModel, load_trained
@@ -67,6 +67,7 @@ def run(cfg: Any, out_dir: Path, model: TrainedModel | None = None) -> dict[str,
     """The app's work for a config (``model`` replaces loading ``cfg.checkpoint``, e.g. for an exact oracle)."""
     cfg = plain(cfg)
     model = model or load_trained(cfg["checkpoint"], ema=bool(cfg.get("ema", True)))
+    require_generic_states(model, "sciddiff-solve", "solve inverse problems (e.g. scaffold completion)")
     adapter, guide = model.adapter, cfg["guidance"]
     spec = adapter.state_spec()
     raw_shape = tuple(adapter.decode(prior_state(model.process, spec, [0])).shape[1:])

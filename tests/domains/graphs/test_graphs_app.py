@@ -159,3 +159,25 @@ def test_the_app_runs_from_the_command_line(qm9_2d_model: TrainedModel, tmp_path
     assert done.returncode == 0, done.stderr[-2000:]
     assert len((tmp_path / "samples.smi").read_text().splitlines()) == 3
     assert json.loads((tmp_path / "metrics.json").read_text())["checkpoint"] == str(qm9_2d_model.path)
+
+
+def test_generic_apps_point_graph_models_to_the_graphs_app(qm9_2d_model: TrainedModel, tmp_path: Path):
+    from hydra import compose, initialize_config_module
+
+    from sciddiff.train.apps import evaluate, sample, solve
+    from sciddiff.train.build import plain
+
+    def cfg(name: str, *overrides: str) -> dict:
+        with initialize_config_module(config_module="sciddiff.configs", version_base="1.3"):
+            return plain(compose(name, overrides=["checkpoint=none", *overrides]))
+
+    pointer = (
+        r"for 'graphs' models, whose samples are not fixed-shape tensors; use python -m sciddiff.domains.graphs.app"
+    )
+    with pytest.raises(ValueError, match=r"sciddiff-evaluate cannot score samples " + pointer):
+        evaluate.run(cfg("evaluate"), tmp_path / "e", model=qm9_2d_model)
+    with pytest.raises(ValueError, match=r"sciddiff-solve cannot solve inverse problems"):
+        solve.run(cfg("solve"), tmp_path / "s", model=qm9_2d_model)
+    with pytest.raises(ValueError, match=r"sciddiff-sample cannot sample conditionally " + pointer):
+        sample.run(cfg("sample", "guidance_scale=2.0"), tmp_path / "g", model=qm9_2d_model)
+    assert not any(p.exists() for p in (tmp_path / "e", tmp_path / "s", tmp_path / "g"))
