@@ -168,6 +168,7 @@ def main() -> None:
     parser.add_argument("--imaging-noise", type=float, default=0.01)
     parser.add_argument("--pde-tol", type=float, default=0.0, help="PDE residual tolerance (0: no PDE term)")
     parser.add_argument("--methods", default="ddrm,diffpir,dps")
+    parser.add_argument("--n-reference", type=int, default=64, help="Darcy exact-prior reference draws per pair")
     parser.add_argument("--dps-scales", type=float, nargs="+", default=(1.0, 3.0, 10.0), help="Darcy DPS scale grid")
     parser.add_argument("--deepinv", action="store_true")
     parser.add_argument("--per-class", type=int, default=50)

@@ -1,7 +1,9 @@
 """Darcy part of the fields benchmark (DiffusionPDE-style, 32x32, 100 sensors, a joint prior of (a, u)):
 forward (u from noisy sensors of a) and inverse (a from sensors of u with 1% noise).
 
-Rows: a classical baseline per problem (sensor interpolation, thresholding, FD solve); DDRM, DiffPIR and DPS
+Rows: a classical baseline per problem (sensor interpolation, thresholding, FD solve); for the forward problem
+the exact-prior reference (the posterior of a under the data's own thresholded-GRF prior, pushed through the
+solve: what a perfectly learned prior would give); DDRM, DiffPIR and DPS
 on the sensors; DPS with the PDE residual observed as zero (DiffusionPDE's physics term); for the inverse
 problem DPS through the FD solver u(a) itself (adjoint gradients, ``solver: true``); with ``--deepinv``,
 deepinv's DDRM, DiffPIR and DPS on the same prior and sensors. Every posterior row is also reported projected
@@ -16,8 +18,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
-from sciddiff.domains.fields.baselines import interpolate_masked
+from sciddiff.domains.fields.baselines import interpolate_masked, thresholded_grf_posterior
 from sciddiff.domains.fields.evaluation import reconstruction_metrics
 from sciddiff.domains.fields.simulators import solve_darcy
 from torch import Tensor
@@ -71,6 +74,19 @@ def baseline(adapter: Any, op: Any, ys: Tensor, truths: Tensor, problem: str) ->
     return "sensor interpolation of u (a: majority value)", torch.stack(est)[:, None]
 
 
+def exact_prior_reference(adapter: Any, op: Any, ys: Tensor, n: int) -> Tensor:
+    """(B, n, 2, H, W) posterior draws of (a, u) given the a sensors under the data's true prior: the latent
+    Gaussian field given the signs of its sensor values (a >= 7.5), thresholded, and u solved from it."""
+    size = adapter.shape[-1]
+    sensors = op.mask[0].reshape(-1).nonzero().squeeze(1).numpy()  # the order of the observed values
+    out = []
+    for j, y in enumerate(ys):
+        signs = np.where(y.numpy() >= 7.5, 1.0, -1.0)
+        z = torch.as_tensor(thresholded_grf_posterior(sensors, signs, size, n, seed=80 + j))
+        out.append(adapter.project(torch.stack([z + 7.5, torch.zeros_like(z)], dim=1)))  # threshold at 7.5, solve
+    return torch.stack(out)
+
+
 Sampler = Callable[[int, Tensor, float, int, float], tuple[Tensor, float]]  # (j, y, sigma, seed, scale)
 
 
@@ -111,6 +127,11 @@ def problem_rows(
     t = time.perf_counter()
     name, est = baseline(adapter, op, ys, truths, problem)
     rows = [darcy_summary(name, truths, est, time.perf_counter() - t, problem)]
+    if problem == "forward":  # the reference that knows the coefficient's true prior
+        t = time.perf_counter()
+        reference = exact_prior_reference(adapter, op, ys, args.n_reference)
+        label = "exact-prior reference: thresholded-GRF posterior of a (Gibbs) + FD solve"
+        rows.append(darcy_summary(label, truths, reference, time.perf_counter() - t, problem))
     lifted = Lifted(adapter, op, svd=True)
 
     def project(samples: Tensor) -> Tensor:

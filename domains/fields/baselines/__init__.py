@@ -10,6 +10,7 @@ from sciddiff.domains.fields.baselines.direct import (
     zero_filled,
 )
 from sciddiff.domains.fields.baselines.interpolation import interpolate_masked, interpolate_sensors
+from sciddiff.domains.fields.baselines.thresholded_grf import thresholded_grf_posterior
 from sciddiff.domains.fields.baselines.tikhonov import tikhonov_cg
 from sciddiff.domains.fields.baselines.tv import divergence, gradient, total_variation, tv_reconstruct
 
@@ -23,6 +24,7 @@ __all__ = [
     "interpolate_masked",
     "interpolate_sensors",
     "operator_norm",
+    "thresholded_grf_posterior",
     "tikhonov_cg",
     "total_variation",
     "tv_reconstruct",
