@@ -115,3 +115,22 @@ def test_projection_keeps_data_pairs_and_solves_the_pde_for_any_estimate() -> No
 def test_only_darcy_fields_can_be_projected() -> None:
     with pytest.raises(ValueError, match="only Darcy fields have an exact constraint to project onto, not 'digits'"):
         FieldsAdapter(source="digits").project(torch.zeros(1, 1, 8, 8))
+
+
+def test_the_fields_readme_example_runs_and_its_gradient_is_right() -> None:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[3] / "domains" / "fields" / "README.md").read_text()
+    code = next(c for c in re.findall(r"```python\n(.*?)```", text, flags=re.S) if "solve_darcy_torch" in c)
+    code = "\n".join(line[2:] if line.startswith("  ") else line for line in code.splitlines())  # a list item's block
+    scope: dict = {}
+    exec(compile(code, "domains/fields/README.md", "exec"), scope)
+    a, u = scope["a"].detach(), scope["u"].detach()
+    assert torch.allclose(u, torch.as_tensor(solve_darcy(a.numpy())), rtol=0, atol=1e-14)
+    direction = torch.randn(a.shape, generator=torch.Generator().manual_seed(0), dtype=F64)
+    eps = 1e-6
+    central = (solve_darcy_torch(a + eps * direction)[16, 16] - solve_darcy_torch(a - eps * direction)[16, 16]) / (
+        2 * eps
+    )
+    assert float((scope["a"].grad * direction).sum()) == pytest.approx(float(central), rel=1e-5)
