@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import xarray as xr
 from hydra import compose, initialize
 from PIL import Image
 from rdkit import Chem
@@ -181,3 +182,23 @@ def test_generic_apps_point_graph_models_to_the_graphs_app(qm9_2d_model: Trained
     with pytest.raises(ValueError, match=r"sciddiff-sample cannot sample conditionally " + pointer):
         sample.run(cfg("sample", "guidance_scale=2.0"), tmp_path / "g", model=qm9_2d_model)
     assert not any(p.exists() for p in (tmp_path / "e", tmp_path / "s", tmp_path / "g"))
+
+
+@pytest.mark.parametrize("solver", ["ancestral", "first_hitting"])
+def test_sciddiff_sample_draws_graphs_with_the_categorical_solver_configs(
+    qm9_2d_model: TrainedModel, tmp_path: Path, solver: str
+):
+    from hydra import compose, initialize_config_module
+
+    from sciddiff.train.apps import sample
+    from sciddiff.train.build import plain
+
+    with initialize_config_module(config_module="sciddiff.configs", version_base="1.3"):
+        cfg = plain(
+            compose("sample", overrides=["checkpoint=none", f"solver={solver}", "n_samples=4", "solver.steps=5"])
+        )
+    out = sample.run(cfg, tmp_path, model=qm9_2d_model)
+    vocab = qm9_2d_model.adapter.layout.node_vocab
+    assert len(out["samples"]) == 4 and all(int(g.x.min()) >= 0 and int(g.x.max()) < len(vocab) for g in out["samples"])
+    ds = xr.open_dataset(tmp_path / "samples.nc")  # every token ended unmasked, in the vocabulary
+    assert ds.attrs["solver"] == solver
