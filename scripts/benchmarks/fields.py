@@ -161,6 +161,7 @@ def main() -> None:
     parser.add_argument("--n-val", type=int, default=4)
     parser.add_argument("--n-imaging", type=int, default=3)
     parser.add_argument("--n-darcy", type=int, default=6)
+    parser.add_argument("--darcy-first", type=int, default=0, help="index of the first Darcy test pair")
     parser.add_argument("--n-samples", type=int, default=16)
     parser.add_argument("--n-samples-dps", type=int, default=4)
     parser.add_argument("--steps", type=int, default=50)
