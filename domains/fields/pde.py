@@ -14,6 +14,14 @@ from torch import Tensor
 
 from sciddiff.operators import Differentiable
 
+STENCIL = ((0, 1), (0, -1), (1, 0), (-1, 0))  # the four faces of an interior node
+
+
+def neighbour(x: Tensor, di: int, dj: int) -> Tensor:
+    """The (B, n - 2, n - 2) values of a (B, n, n) grid at the neighbours (+di, +dj) of the interior nodes."""
+    n = x.shape[-1]
+    return x[:, 1 + di : n - 1 + di, 1 + dj : n - 1 + dj]
+
 
 def darcy_residual(a: Tensor, u: Tensor, f: float = 1.0) -> Tensor:
     """(B, size - 2, size - 2) residual -div(a grad u) - f at the interior nodes of (B, size, size) fields a, u
@@ -26,10 +34,8 @@ def darcy_residual(a: Tensor, u: Tensor, f: float = 1.0) -> Tensor:
     h2 = (1.0 / (a.shape[-1] - 1)) ** 2
     centre_a, centre_u = a[:, 1:-1, 1:-1], u[:, 1:-1, 1:-1]
     total = torch.zeros_like(centre_u)
-    n = a.shape[-1]
-    for di, dj in ((0, 1), (0, -1), (1, 0), (-1, 0)):
-        na = a[:, 1 + di : n - 1 + di, 1 + dj : n - 1 + dj]
-        nu = u[:, 1 + di : n - 1 + di, 1 + dj : n - 1 + dj]
+    for di, dj in STENCIL:
+        na, nu = neighbour(a, di, dj), neighbour(u, di, dj)
         total = total + 2 * centre_a * na / (centre_a + na) * (centre_u - nu)
     return total / h2 - f
 

@@ -8,10 +8,11 @@ r(a, u) = A(a) u - f = 0 gives
     dL/da = -(dr/da)^T lambda,  A lambda = dL/du   (adjoint: one extra solve per cotangent),
 
 A being symmetric, the adjoint solve uses A itself. The partial dr/da is written out in closed form (the
-harmonic mean h(p, q) = 2 p q / (p + q) has dh/dp = 2 q^2 / (p + q)^2), so the solve composes with
-``torch.autograd`` and ``torch.func`` alike. :func:`darcy_solution_sensors` makes it an operator: sensors of
-u(a), for posterior sampling of the coefficient with the PDE held exactly. The adjoint method for PDE-constrained inverse
-problems: Plessix, "A review of the adjoint-state method for computing the gradient of a functional with
+harmonic mean h(p, q) = 2 p q / (p + q) has dh/dp = 2 q^2 / (p + q)^2), on the stencil of
+:func:`sciddiff.domains.fields.pde.darcy_residual`, so the solve composes with ``torch.autograd`` and
+``torch.func`` alike. :func:`darcy_solution_sensors` makes it an operator: sensors of u(a), for posterior
+sampling of the coefficient with the PDE held exactly. The adjoint method for PDE-constrained inverse problems:
+Plessix, "A review of the adjoint-state method for computing the gradient of a functional with
 geophysical applications" (2006), Geophys. J. Int. 167(2).
 """
 
@@ -22,18 +23,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse.linalg
 import torch
+from sciddiff.domains.fields.pde import STENCIL, neighbour
 from sciddiff.domains.fields.simulators.darcy import darcy_matrix
 from torch import Tensor
 
 from sciddiff.operators import Differentiable
-
-_DIRECTIONS = ((0, 1), (0, -1), (1, 0), (-1, 0))
-
-
-def _neighbour(x: Tensor, di: int, dj: int) -> Tensor:
-    """The (B, n - 2, n - 2) values of a (B, n, n) grid at the neighbours (+di, +dj) of the interior nodes."""
-    n = x.shape[-1]
-    return x[:, 1 + di : n - 1 + di, 1 + dj : n - 1 + dj]
 
 
 def residual_tangent(a: Tensor, u: Tensor, da: Tensor) -> Tensor:
@@ -41,8 +35,8 @@ def residual_tangent(a: Tensor, u: Tensor, da: Tensor) -> Tensor:
     h2 = (1.0 / (a.shape[-1] - 1)) ** 2
     ac, uc, dac = a[:, 1:-1, 1:-1], u[:, 1:-1, 1:-1], da[:, 1:-1, 1:-1]
     out = torch.zeros_like(uc)
-    for di, dj in _DIRECTIONS:
-        an, un, dan = _neighbour(a, di, dj), _neighbour(u, di, dj), _neighbour(da, di, dj)
+    for di, dj in STENCIL:
+        an, un, dan = neighbour(a, di, dj), neighbour(u, di, dj), neighbour(da, di, dj)
         s = (ac + an) ** 2
         out = out + (2 * an**2 / s * dac + 2 * ac**2 / s * dan) * (uc - un)
     return out / h2
@@ -54,14 +48,11 @@ def residual_cotangent(a: Tensor, u: Tensor, lam: Tensor) -> Tensor:
     h2 = (1.0 / (n - 1)) ** 2
     ac, uc = a[:, 1:-1, 1:-1], u[:, 1:-1, 1:-1]
     grad = torch.zeros_like(a)
-    for di, dj in _DIRECTIONS:
-        an, un = _neighbour(a, di, dj), _neighbour(u, di, dj)
+    for di, dj in STENCIL:
+        an, un = neighbour(a, di, dj), neighbour(u, di, dj)
         s, flux = (ac + an) ** 2, lam * (uc - un) / h2
-        centre = torch.zeros_like(a)
-        centre[:, 1:-1, 1:-1] = 2 * an**2 / s * flux
-        neighbour = torch.zeros_like(a)
-        neighbour[:, 1 + di : n - 1 + di, 1 + dj : n - 1 + dj] = 2 * ac**2 / s * flux
-        grad = grad + centre + neighbour
+        grad[:, 1:-1, 1:-1] += 2 * an**2 / s * flux  # through the centre node's coefficient
+        grad[:, 1 + di : n - 1 + di, 1 + dj : n - 1 + dj] += 2 * ac**2 / s * flux  # through the neighbour's
     return grad
 
 

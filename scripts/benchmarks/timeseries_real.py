@@ -3,6 +3,7 @@ forecasting, each against the statsmodels state-space Kalman baseline fitted on 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -122,7 +123,7 @@ def co2_imputation(rates: tuple[float, ...] = (0.1, 0.5, 0.9), n_samples: int = 
         truths, hidden = [], []
         for j in range(len(wins)):
             problem = _problem(adapter, wins, j, rate, block, seed, 0.05)
-            guided_problem = _problem(adapter, wins, j, rate, block, seed, setting["noise"])  # the same mask
+            guided_problem = replace(problem, noise_std=torch.full((1,), setting["noise"], dtype=torch.float64))
             t = wins.times(j)
             truths.append(wins.raw(j)[:, -block:].numpy())
             hidden.append(problem.target[:, -block:].numpy())
