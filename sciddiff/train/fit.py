@@ -15,6 +15,7 @@ from sciddiff.train.callbacks import MetricsLog, ReplicaCheck, ValidationSamples
 from sciddiff.train.checkpoint import AtomicCheckpointIO
 from sciddiff.train.data import AdapterData
 from sciddiff.train.figures import plot_loss_curve
+from sciddiff.train.frequencies import resolve_marginals
 from sciddiff.train.module import DiffusionModule, TrainingDiverged
 from sciddiff.train.registry import build_adapter
 from sciddiff.train.rundir import CHECKPOINTS, is_main_process, mark_run, prepare_run_dir
@@ -43,11 +44,14 @@ def build_data(cfg: Mapping[str, Any]) -> AdapterData:
     return data
 
 
-def build_module(cfg: Mapping[str, Any], adapter: Any) -> DiffusionModule:
-    """The LightningModule a config describes (process, model, loss, optimiser, EMA, validation) for ``adapter``."""
+def build_module(cfg: Mapping[str, Any], data: AdapterData) -> DiffusionModule:
+    """The LightningModule a config describes (process, model, loss, optimiser, EMA, validation) for the data's
+    adapter; ``marginals: auto`` in the process is counted on the training split."""
+    adapter = data.adapter
+    data.setup()
     return DiffusionModule(
         adapter,
-        process=cfg["process"],
+        process=resolve_marginals(cfg["process"], adapter.state_spec(), data.splits["train"]),
         model=cfg["model"],
         loss=cfg["loss"],
         optim=cfg["optim"],
@@ -68,7 +72,7 @@ def fit(cfg: Mapping[str, Any], run_dir: Path, extra_callbacks: list[L.Callback]
     run_dir = Path(run_dir)
     resume_from = prepare_run_dir(run_dir, cfg, bool(cfg.get("resume", False)))
     data = build_data(cfg)
-    module = build_module(cfg, data.adapter)
+    module = build_module(cfg, data)
     ckpt_dir = run_dir / CHECKPOINTS
     every = int(cfg["checkpoint"]["every_n_steps"])
     callbacks: list[L.Callback] = [
