@@ -15,6 +15,7 @@ from sciddiff.domains.graphs.evaluation import graph_metrics
 from sciddiff.domains.graphs.items import GraphItems, NodeCounts
 from sciddiff.domains.graphs.layout import GraphLayout, node_mask_of_counts
 from sciddiff.domains.graphs.metrics import TrainingSet, training_set
+from sciddiff.domains.graphs.nets.structure import edge_weights
 from sciddiff.domains.graphs.outputs import graphs_dataset, plot_graphs, write_graphs
 from sciddiff.domains.graphs.sources import SOURCES, SYNTHETIC, load_source
 from torch import Tensor
@@ -210,6 +211,7 @@ class GraphAdapter(Adapter):
                 "node_classes": layout.node_classes,
                 "edge_classes": len(layout.edge_vocab),
                 "charge_classes": 3 if layout.charges == "formal" else 0,
+                "edge_weights": edge_weights(layout.edge_vocab),
             }
         raise ValueError(f"the graph adapter shapes {NETS}:GraphDenoiser and :MoleculeDenoiser, not {backbone!r}")
 

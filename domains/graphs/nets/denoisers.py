@@ -5,7 +5,9 @@ noisy real nodes are the mask token or their clean type, never 0), crop the batc
 x0-logits with the absent class ruled out on real nodes (and certain on padding, where it is the revealed state).
 
 - :class:`GraphDenoiser` (2-D molecules and generic graphs, categorical leaves only): the DiGress-style
-  :class:`GraphTransformer` on one-hot noisy node, charge and edge states; the noise level is t.
+  :class:`GraphTransformer` on one-hot noisy node, charge and edge states, with the noisy graph's structural
+  features (degree, valence, random-walk returns and landings; ``walk_length > 0``) beside them; the noise
+  level is t.
 - :class:`MoleculeDenoiser` (3-D molecules): the E(3)-equivariant :class:`EGNN` with EDM preconditioning of the
   coordinates (Karras et al., "Elucidating the Design Space of Diffusion-Based Generative Models", 2022,
   arXiv:2206.00364) for x_t = alpha x0 + sigma eps: D = c_skip x_t + c_out F(c_in x_t), c_in = 1 / sqrt(alpha^2
@@ -15,12 +17,14 @@ x0-logits with the absent class ruled out on real nodes (and certain on padding,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from sciddiff.domains.graphs.nets.egnn import EGNN
 from sciddiff.domains.graphs.nets.graph_transformer import GraphTransformer
+from sciddiff.domains.graphs.nets.structure import feature_sizes, structural_features
 from torch import Tensor, nn
 
 from sciddiff.denoisers import Prediction
@@ -85,6 +89,8 @@ class GraphDenoiser(nn.Module):
         n_head: int = 8,
         cond_dim: int = 0,
         p_uncond: float = 0.0,
+        walk_length: int = 0,
+        edge_weights: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
         leaves = {"nodes": node_classes, "edges": edge_classes} | (
@@ -95,9 +101,14 @@ class GraphDenoiser(nn.Module):
             raise ValueError("GraphDenoiser is for categorical-only graph states; 3-D molecules use MoleculeDenoiser")
         self.states = {k: proc.categorical[k].num_states for k in leaves}
         self.node_classes, self.charge_classes = node_classes, charge_classes
-        node_in = self.states["nodes"] + self.states.get("charges", 0)
+        weights = [0.0] + [1.0] * (edge_classes - 1) if edge_weights is None else [float(v) for v in edge_weights]
+        if len(weights) != edge_classes:
+            raise ValueError(f"edge_weights needs one weight per edge class ({edge_classes}); got {list(weights)}")
+        self.walk_length, self.edge_weights = int(walk_length), weights
+        extra_x, extra_e = feature_sizes(self.walk_length) if self.walk_length else (0, 0)
+        node_in = self.states["nodes"] + self.states.get("charges", 0) + extra_x
         self.net = GraphTransformer(
-            node_in, self.states["edges"], node_classes - 1 + charge_classes, edge_classes,
+            node_in, self.states["edges"] + extra_e, node_classes - 1 + charge_classes, edge_classes,
             hidden_x, hidden_e, hidden_y, n_layers, n_head, cond_dim, p_uncond,
         )  # fmt: skip
 
@@ -110,7 +121,11 @@ class GraphDenoiser(nn.Module):
         h = F.one_hot(nodes[:, :w].long(), self.states["nodes"]).to(dtype)
         if self.charge_classes:
             h = torch.cat([h, F.one_hot(x_t["charges"][:, :w].long(), self.states["charges"]).to(dtype)], -1)
-        e = F.one_hot(x_t["edges"][:, :w, :w].long(), self.states["edges"]).to(dtype)
+        edges = x_t["edges"][:, :w, :w]
+        e = F.one_hot(edges.long(), self.states["edges"]).to(dtype)
+        if self.walk_length:
+            fx, fe = structural_features(edges, real[:, :w], self.edge_weights, self.walk_length)
+            h, e = torch.cat([h, fx.to(dtype)], -1), torch.cat([e, fe.to(dtype)], -1)
         cond = None if vector is None else vector.to(dtype)
         lx, le = self.net(h, e, t.to(dtype), real[:, :w], cond)
         k = self.node_classes - 1
