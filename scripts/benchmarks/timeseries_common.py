@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 import torch
+from sciddiff.domains.timeseries.figures import plot_method_fans
 from sciddiff.domains.timeseries.metrics import crps_ensemble, interval_coverage, spread_skill_ratio
 from sciddiff.domains.timeseries.tasks import Problem, conditional_sample, guided_sample
 
 from sciddiff.train import TrainedModel, load_trained
-from scripts.benchmarks.timeseries_models import train, training_record
+from scripts.benchmarks.timeseries_models import WORK, train, training_record
 
 SOLVER, STEPS = "dpmpp_2m", 20
 GUIDANCE = {"method": "mmps", "steps": 20, "options": {"cg_iterations": 2}}
@@ -35,6 +36,13 @@ def guided(m: TrainedModel, problem: Problem, n: int, seed: int) -> np.ndarray:
     return guided_sample(m, problem, n, g["method"], g["steps"], seed, solver=SOLVER, **g["options"]).numpy()
 
 
+def guided_with(m: TrainedModel, problem: Problem, n: int, seed: int, setting: dict[str, Any]) -> np.ndarray:
+    """Guided draws with a tuned ``setting``: {method, steps, cg_iterations (MMPS only)}."""
+    opts = {"cg_iterations": int(setting["cg_iterations"])} if "cg_iterations" in setting else {}
+    method, steps = str(setting["method"]), int(setting["steps"])
+    return guided_sample(m, problem, n, method, steps, seed, solver=SOLVER, **opts).numpy()
+
+
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     start = time.perf_counter()
     out = fn()
@@ -53,6 +61,22 @@ def scores(samples: np.ndarray, truth: np.ndarray, mask: np.ndarray | None = Non
     if samples.shape[0] > 1 and np.ptp(samples, axis=0)[mask].max() > 0:
         out["spread_skill"] = spread_skill_ratio(samples, truth, mask)
     return out
+
+
+def fan_figure(
+    runs: dict[str, list[np.ndarray]],
+    name: str,
+    channel: int,
+    truth: np.ndarray,
+    observed: np.ndarray | None = None,
+    ylabel: str = "",
+    title: str = "",
+) -> str:
+    """Every method's first window (samples (n, C, L), channel ``channel``) as fan charts against ``truth`` (L,)
+    in ``<results>/<name>.png``; returns the path."""
+    samples = {method: r[0][:, channel] for method, r in runs.items() if r[0].shape[0] > 1}
+    path = plot_method_fans(samples, WORK / "results" / f"{name}.png", truth, observed, ylabel=ylabel, title=title)
+    return str(path)
 
 
 def stack_runs(runs: list[np.ndarray]) -> np.ndarray:

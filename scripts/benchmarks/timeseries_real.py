@@ -20,10 +20,19 @@ from sciddiff.domains.timeseries.baselines import (
 from sciddiff.domains.timeseries.items import Windows
 from sciddiff.domains.timeseries.masks import forecast_mask
 from sciddiff.domains.timeseries.operators import task_mask
-from sciddiff.domains.timeseries.tasks import guided_sample, make_problem
+from sciddiff.domains.timeseries.tasks import make_problem
 
 from sciddiff.state import derive_seed
-from scripts.benchmarks.timeseries_common import SOLVER, conditional, guided, model, scores, stack_runs, timed
+from scripts.benchmarks.timeseries_common import (
+    conditional,
+    fan_figure,
+    guided,
+    guided_with,
+    model,
+    scores,
+    stack_runs,
+    timed,
+)
 
 CO2_MODEL = {"level": "local linear trend", "freq_seasonal": [{"period": 365.25 / 7, "harmonics": 3}]}
 CO2_HISTORY = 520  # weeks of history before a window given to the Kalman smoother
@@ -72,12 +81,6 @@ def _problem(adapter: Any, wins: Windows, j: int, rate: float, block: int, seed:
     return problem
 
 
-def _guided(prior: Any, problem: Any, n: int, seed: int, setting: dict[str, Any]) -> np.ndarray:
-    opts = {"cg_iterations": int(setting["cg_iterations"])} if "cg_iterations" in setting else {}
-    method, steps = str(setting["method"]), int(setting["steps"])
-    return guided_sample(prior, problem, n, method, steps, seed, solver=SOLVER, **opts).numpy()
-
-
 def tune_co2_guidance(prior: Any, rates: tuple[float, ...], n_samples: int, seed: int) -> dict[str, Any]:
     """The setting of ``CO2_GUIDANCE_GRID`` with the lowest CRPS averaged over the rates, on the blocks of the
     validation years (never the test years)."""
@@ -89,7 +92,7 @@ def tune_co2_guidance(prior: Any, rates: tuple[float, ...], n_samples: int, seed
             runs, truths, hidden = [], [], []
             for j in range(len(wins)):
                 problem = _problem(prior.adapter, wins, j, rate, block, seed + 7, setting["noise"])
-                runs.append(_guided(prior, problem, n_samples, derive_seed(seed + 3, j), setting)[..., -block:])
+                runs.append(guided_with(prior, problem, n_samples, derive_seed(seed + 3, j), setting)[..., -block:])
                 truths.append(wins.raw(j)[:, -block:].numpy())
                 hidden.append(problem.target[:, -block:].numpy())
             crps.append(scores(stack_runs(runs), np.stack(truths), np.stack(hidden))["crps"])
@@ -117,6 +120,7 @@ def co2_imputation(rates: tuple[float, ...] = (0.1, 0.5, 0.9), n_samples: int = 
     values = wins.values[0, :, 0]
     theta = state_space_model(_train_series(cond), "unobserved_components", **CO2_MODEL).fit(disp=False).params
     results: dict[str, Any] = {}
+    figures: dict[str, str] = {}
     for rate in rates:
         runs: dict[str, list[np.ndarray]] = {k: [] for k in ("conditional", "guided", "kalman smoother", "linear")}
         seconds = dict.fromkeys(runs, 0.0)
@@ -138,7 +142,9 @@ def co2_imputation(rates: tuple[float, ...] = (0.1, 0.5, 0.9), n_samples: int = 
 
             draws = {
                 "conditional": lambda p=problem, j=j: conditional(cond, p, n_samples, derive_seed(seed + 1, j)),
-                "guided": lambda p=guided_problem, j=j: _guided(prior, p, n_samples, derive_seed(seed + 2, j), setting),
+                "guided": lambda p=guided_problem, j=j: guided_with(
+                    prior, p, n_samples, derive_seed(seed + 2, j), setting
+                ),
                 "kalman smoother": kalman,
                 "linear": lambda p=problem, t=t: linear_interpolation(p.y[0].numpy(), t).samples[:, None],
             }
@@ -150,6 +156,8 @@ def co2_imputation(rates: tuple[float, ...] = (0.1, 0.5, 0.9), n_samples: int = 
         results[f"{rate:.1f}"] = {
             name: {**scores(stack_runs(r), truth, target), "seconds": seconds[name]} for name, r in runs.items()
         }
+        title = f"CO2 (ppm), {100 * rate:.0f}% of the first test block missing"
+        figures[f"{rate:.1f}"] = fan_figure(runs, f"co2_{rate:.1f}_fan", 0, truth[0, 0], ~target[0, 0], "ppm", title)
     training = {"conditional": cond_train, "guided": prior_train}
     return {
         "rows": results,
@@ -158,6 +166,7 @@ def co2_imputation(rates: tuple[float, ...] = (0.1, 0.5, 0.9), n_samples: int = 
         "block": block,
         "history": span - block,
         "guidance": tuning,
+        "figures": figures,
     }
 
 
@@ -204,4 +213,7 @@ def sunspots_forecast(context: int = 48, n_samples: int = 100, stride: int = 16,
             seconds[name] += sec
     truth = np.stack(truths)
     rows = {name: {**scores(stack_runs(r), truth), "seconds": seconds[name]} for name, r in runs.items()}
-    return {"rows": rows, "training": {"conditional": cond_train, "guided": prior_train}, "windows": len(idx)}
+    title = f"sunspots, {horizon} months after the first test window's {context}-month context"
+    figure = fan_figure(runs, "sunspots_fan", 0, truth[0, 0], ylabel="monthly mean", title=title)
+    training = {"conditional": cond_train, "guided": prior_train}
+    return {"rows": rows, "training": training, "windows": len(idx), "figure": figure}
