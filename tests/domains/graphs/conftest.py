@@ -73,3 +73,12 @@ def logp_model(qm9_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Train
 @pytest.fixture(scope="session")
 def sbm_model(tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
     return _train("sbm", "graphs_sbm", ["domain.options.n_graphs=12", "data.batch_size=4"], tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def qm9_marginal_model(qm9_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
+    """QM9 2-D with marginal-prior edge transitions counted on the training split (``marginals: auto``)."""
+    edges = "process.kwargs.categorical.edges"
+    overrides = [f"domain.options.files=[{qm9_csv}]", f"{edges}.name=marginal", f"~{edges}.kwargs.num_classes",
+                 f"+{edges}.kwargs.marginals=auto"]  # fmt: skip
+    return _train("qm9_marginal", "graphs_qm9_2d", overrides, tmp_path_factory)

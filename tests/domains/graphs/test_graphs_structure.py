@@ -7,10 +7,12 @@ import math
 
 import pytest
 import torch
+from sciddiff.domains.graphs.app import fitted_splits
 from sciddiff.domains.graphs.nets import GraphDenoiser
 from sciddiff.domains.graphs.nets.structure import edge_weights, feature_sizes, structural_features
 
-from sciddiff.processes import MaskedProcess, MixedProcess
+from sciddiff.processes import MarginalProcess, MaskedProcess, MixedProcess
+from sciddiff.train import TrainedModel
 
 BONDS = [0.0, 1.0, 2.0, 3.0]  # none, single, double, triple; state 4 is the mask token
 
@@ -104,3 +106,19 @@ def test_edge_weights_and_bad_arguments() -> None:
     process = MixedProcess(None, {"nodes": MaskedProcess(4, "cosine"), "edges": MaskedProcess(4, "cosine")})
     with pytest.raises(ValueError, match="one weight per edge class"):
         GraphDenoiser(process, 4, 4, walk_length=4, edge_weights=[0.0, 1.0])
+
+
+def test_marginal_edges_use_the_training_bond_frequencies(qm9_marginal_model: TrainedModel) -> None:
+    model = qm9_marginal_model
+    train = fitted_splits(model)["train"]
+    counts = torch.zeros(4, dtype=torch.float64)
+    for n, e in zip(train.counts.tolist(), train.leaves["edges"], strict=True):
+        block = e[:n, :n].long()
+        off = ~torch.eye(n, dtype=torch.bool)
+        counts += torch.bincount(block[off], minlength=4).double()
+    edges = MixedProcess.of(model.process).categorical["edges"]
+    assert isinstance(edges, MarginalProcess)
+    assert edges.stationary.tolist() == pytest.approx((counts / counts.sum()).tolist(), abs=1e-12)
+    graphs = model.adapter.decode(model.sample(4, "ancestral", 4, seed=0))
+    for g in graphs:  # no mask token exists for the edges: every drawn bond is a real class
+        assert set(g.edge_attr.tolist()) <= {1, 2, 3}
