@@ -19,6 +19,7 @@ from sciddiff.domains.graphs.nets.structure import edge_weights
 from sciddiff.domains.graphs.outputs import graphs_dataset, plot_graphs, write_graphs
 from sciddiff.domains.graphs.sources import SOURCES, SYNTHETIC, load_source
 from torch import Tensor
+from torch.utils.data import default_collate
 from torch_geometric.data import Data
 
 from sciddiff.state import StateSpec
@@ -149,6 +150,17 @@ class GraphAdapter(Adapter):
 
     def state_spec(self) -> StateSpec:
         return self._fitted().spec()
+
+    def batch_spec(self, batch: dict[str, Any]) -> StateSpec:
+        """The spec of a batch, at its own node count (a batch from :meth:`collate` is trimmed)."""
+        return self._fitted().bound_spec(batch["mask"]["nodes"])
+
+    def collate(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        """Stack training items and cut the node slots past the batch's largest graph (pure padding)."""
+        batch = default_collate(items)
+        layout = self._fitted()
+        n = int(batch["mask"]["nodes"].sum(1).max())
+        return {**batch, "x": layout.trim(batch["x"], n), "mask": layout.trim(batch["mask"], n)}
 
     def sample_spec(self, seeds: Sequence[int], at_least: int = 1) -> StateSpec:
         """Masks for new samples: sample i has ``node_counts.draw`` nodes from its own seed."""

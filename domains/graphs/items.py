@@ -26,6 +26,11 @@ class GraphItems(Dataset):
     def __len__(self) -> int:
         return len(self.counts)
 
+    @property
+    def sizes(self) -> Tensor:
+        """The node count of each graph, for size-grouped batches."""
+        return self.counts
+
     def __getitem__(self, i: int) -> dict:
         x = {k: v[i] if v.is_floating_point() else v[i].long() for k, v in self.leaves.items()}
         mask = node_mask_of_counts(self.counts[i : i + 1], self.layout.max_nodes)[0]

@@ -16,7 +16,7 @@ Padding entries hold 0 and are masked: masks are (B, N) for nodes and categorica
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -97,8 +97,19 @@ class GraphLayout:
         return nodes != 0
 
     def bound_spec(self, node_mask: Tensor) -> StateSpec:
-        """The spec bound to the masks of a node mask (B, N)."""
-        return self.spec().with_masks(self.masks(node_mask))
+        """The spec bound to the masks of a node mask (B, N); N may be below ``max_nodes`` (a trimmed batch)."""
+        n = node_mask.shape[-1]
+        if n > self.max_nodes:
+            raise ValueError(f"a node mask over {n} nodes exceeds max_nodes={self.max_nodes}")
+        layout = self if n == self.max_nodes else replace(self, max_nodes=n)
+        return layout.spec().with_masks(layout.masks(node_mask))
+
+    def trim(self, leaves: dict[str, Tensor], n: int) -> dict[str, Tensor]:
+        """Batched leaves (or their masks) cut to the first ``n`` node slots: (B, N, ...) -> (B, n, ...), and the
+        edges (B, N, N) -> (B, n, n). Only padding may be cut: real nodes come first in every graph."""
+        if not 1 <= n <= self.max_nodes:
+            raise ValueError(f"cannot trim to {n} nodes; need 1 <= n <= max_nodes={self.max_nodes}")
+        return {k: v[:, :n, :n] if k == "edges" else v[:, :n] for k, v in leaves.items()}
 
     def to_dict(self) -> dict[str, Any]:
         return {

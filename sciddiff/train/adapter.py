@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import torch
 import xarray as xr
 from torch import Tensor
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, default_collate
 
 from sciddiff.state import State, StateSpec
 
@@ -56,6 +56,11 @@ class Adapter(ABC):
     @abstractmethod
     def state_spec(self) -> StateSpec:
         """The per-sample structure of the state: leaves, kinds, event shapes and constraints (masks unbound)."""
+
+    def collate(self, items: list[Any]) -> Batch:
+        """Training items -> a batch, for size-grouped batches (``data.size_pool`` > 0); adapters of padded,
+        variable-size items override this to drop the padding that no item of the batch uses."""
+        return default_collate(items)
 
     def batch_spec(self, batch: Batch) -> StateSpec:
         """The spec bound to this batch's padding masks (when the batch carries ``"mask"``)."""

@@ -4,6 +4,11 @@ Exact resume: the order of epoch e is a permutation drawn from ``derive_seed(see
 of the epoch; torchdata's ``StatefulDataLoader`` records how many batches were yielded, Lightning stores that in
 the checkpoint, and on resume the loader skips them. Each rank takes every ``world_size``-th index of the
 permutation (padded by wrap-around to equal length), so no distributed sampler wrapper is needed.
+
+Size-grouped batches (``size_pool`` > 0, for data of variable size such as graphs): each rank's order is cut into
+pools of ``size_pool`` batches, each pool is sorted by item size and its full batches are shuffled, so every
+batch holds items of similar size and the adapter's ``collate`` can drop the padding none of them needs. The
+grouping is a pure function of the epoch too, so resume stays exact.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 import lightning as L
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import Dataset, Sampler, default_collate
 from torchdata.stateful_dataloader import StatefulDataLoader
 
 from sciddiff.state import derive_seed
@@ -67,11 +72,27 @@ class EpochSampler(Sampler[int]):
     to, so a resumed run restarts exactly at the next unseen batch of the same epoch's order.
     """
 
-    def __init__(self, size: int, seed: int, shuffle: bool = True, rank: int = 0, world_size: int = 1) -> None:
+    def __init__(
+        self,
+        size: int,
+        seed: int,
+        shuffle: bool = True,
+        rank: int = 0,
+        world_size: int = 1,
+        sizes: Tensor | None = None,
+        batch_size: int = 1,
+        size_pool: int = 0,
+    ) -> None:
         if size < 1:
             raise ValueError(f"cannot sample from an empty dataset (size {size})")
+        if size_pool < 0 or batch_size < 1:
+            raise ValueError(f"size_pool must be >= 0 and batch_size >= 1; got {size_pool} and {batch_size}")
+        if size_pool and (sizes is None or len(sizes) != size):
+            got = "none" if sizes is None else len(sizes)
+            raise ValueError(f"size-grouped batches need one size per item ({size}); got {got}")
         self.size, self.seed, self.shuffle = size, seed, shuffle
         self.rank, self.world_size, self.epoch = rank, world_size, 0
+        self.sizes, self.batch_size, self.size_pool = sizes, batch_size, size_pool
         self.yielded, self._start = 0, 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -89,7 +110,21 @@ class EpochSampler(Sampler[int]):
             perm = torch.arange(self.size)
         total = len(self) * self.world_size
         perm = torch.cat([perm, perm[: total - self.size]])
-        return perm[self.rank : total : self.world_size].tolist()
+        mine = perm[self.rank : total : self.world_size]
+        return self._grouped(mine, epoch).tolist() if self.size_pool else mine.tolist()
+
+    def _grouped(self, order: Tensor, epoch: int) -> Tensor:
+        """``order`` with each pool of ``size_pool`` batches sorted by size and its full batches shuffled; a
+        short last batch stays last, so every batch boundary falls on a multiple of ``batch_size``."""
+        gen = torch.Generator().manual_seed(derive_seed(derive_seed(self.seed, epoch), 1))
+        pools = []
+        for pool in order.split(self.batch_size * self.size_pool):
+            pool = pool[torch.argsort(self.sizes[pool], stable=True)]
+            batches = list(pool.split(self.batch_size))
+            full = len(pool) // self.batch_size
+            shuffled = [batches[i] for i in torch.randperm(full, generator=gen).tolist()]
+            pools.extend([*shuffled, *batches[full:]])
+        return torch.cat(pools)
 
     def __iter__(self) -> Iterator[int]:
         start, self._start = self._start, 0
@@ -106,14 +141,29 @@ class EpochSampler(Sampler[int]):
 
 
 class AdapterData(L.LightningDataModule):
-    """Train/validation loaders over an adapter's datasets."""
+    """Train/validation loaders over an adapter's datasets.
 
-    def __init__(self, adapter: Any, batch_size: int, seed: int, num_workers: int = 0, val_batch_size: int = 0):
+    ``size_pool`` > 0 groups training batches by item size (the train split must expose ``sizes``) and collates
+    them with ``adapter.collate``, which may trim padding; validation batches keep the full padded shape.
+    """
+
+    def __init__(
+        self,
+        adapter: Any,
+        batch_size: int,
+        seed: int,
+        num_workers: int = 0,
+        val_batch_size: int = 0,
+        size_pool: int = 0,
+    ):
         super().__init__()
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if size_pool < 0:
+            raise ValueError(f"size_pool must be >= 0 (0 turns size grouping off), got {size_pool}")
         self.adapter, self.batch_size, self.seed, self.num_workers = adapter, batch_size, seed, num_workers
         self.val_batch_size = val_batch_size or batch_size
+        self.size_pool = size_pool
         self.splits: dict[str, Dataset] | None = None
 
     def setup(self, stage: str | None = None) -> None:
@@ -130,7 +180,14 @@ class AdapterData(L.LightningDataModule):
         self.setup()
         data = self.splits[split]
         rank, world = self._rank()
-        sampler = EpochSampler(len(data), self.seed, shuffle, rank, world)
+        grouped = self.size_pool if split == "train" else 0
+        sizes = getattr(data, "sizes", None) if grouped else None
+        if grouped and sizes is None:
+            raise ValueError(
+                f"data.size_pool={grouped} groups batches by item size, but adapter {self.adapter.name!r}'s "
+                "training split has no per-item sizes; set data.size_pool=0"
+            )
+        sampler = EpochSampler(len(data), self.seed, shuffle, rank, world, sizes, batch_size, grouped)
         return StatefulDataLoader(
             data,
             batch_size=batch_size,
@@ -138,6 +195,7 @@ class AdapterData(L.LightningDataModule):
             num_workers=self.num_workers,
             drop_last=shuffle and len(sampler) >= batch_size,
             persistent_workers=self.num_workers > 0,
+            collate_fn=self.adapter.collate if grouped else default_collate,
         )
 
     def train_dataloader(self) -> StatefulDataLoader:

@@ -39,6 +39,7 @@ def build_data(cfg: Mapping[str, Any]) -> AdapterData:
         batch_size=int(cfg["data"]["batch_size"]),
         seed=int(cfg["seed"]),
         num_workers=int(cfg["data"].get("num_workers", 0)),
+        size_pool=int(cfg["data"].get("size_pool", 0)),
     )
     data.setup()
     return data

@@ -178,7 +178,6 @@ def _fmt(x: float | None) -> str:
 
 
 def main() -> None:
-    torch.set_num_threads(1)
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=Path, default=Path("/tmp/sciddiff_graphs_bench"), help="run directories")
     p.add_argument("--parts", default=",".join(PARTS))
@@ -190,9 +189,11 @@ def main() -> None:
     p.add_argument("--sample-steps", type=int, default=None, help="sampler steps (default: the config's)")
     p.add_argument("--chunk", type=int, default=250, help="samples per sampling batch")
     p.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale of the logP part")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (2 when the part runs alone)")
     p.add_argument("--write", action="store_true", help="write the section into BENCHMARKS.md")
     p.add_argument("--report", action="store_true", help="run nothing; render the parts saved in <runs>/results")
     args = p.parse_args()
+    torch.set_num_threads(args.threads)
     args.minutes_for = lambda task: args.minutes
     saved = args.runs / "results"
     command = "python " + " ".join(["scripts/benchmarks/graphs.py", *sys.argv[1:]])

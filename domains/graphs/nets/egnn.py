@@ -19,6 +19,22 @@ from sciddiff.domains.graphs.nets.masks import check_node_mask, pair_mask
 from torch import Tensor, nn
 
 
+class PairInput(nn.Module):
+    """The first linear layer of a pair MLP, W [h_i, h_j, d2_ij, d0_ij] + b, computed as
+    (W_i h_i + b) + W_j h_j + w_2 d2_ij + w_0 d0_ij: the node terms are formed once per node and broadcast, so the
+    per-pair cost is a few additions instead of a (2H + 2) x H product. ``out`` sets how many such layers
+    (each ``hidden`` wide) share the pass; their pre-activations are concatenated."""
+
+    def __init__(self, hidden: int, out: int = 1) -> None:
+        super().__init__()
+        self.own = nn.Linear(hidden, out * hidden)
+        self.other = nn.Linear(hidden, out * hidden, bias=False)
+        self.dist = nn.Linear(2, out * hidden, bias=False)
+
+    def forward(self, h: Tensor, d2: Tensor, d0: Tensor) -> Tensor:
+        return self.dist(torch.cat([d2, d0], -1)) + self.own(h)[:, :, None] + self.other(h)[:, None]
+
+
 class EquivariantLayer(nn.Module):
     """One EGNN layer updating node features h (B, N, H) and coordinates x (B, N, 3)."""
 
@@ -26,28 +42,27 @@ class EquivariantLayer(nn.Module):
         self, hidden: int, attention: bool = True, tanh: bool = True, coords_range: float = 15.0, norm: float = 1.0
     ) -> None:
         super().__init__()
-        edge_in = 2 * hidden + 2
-        self.edge = nn.Sequential(nn.Linear(edge_in, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU())
+        self.hidden = hidden
+        self.pair = PairInput(hidden, out=2)
+        self.edge = nn.Sequential(nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU())
         self.att = nn.Sequential(nn.Linear(hidden, 1), nn.Sigmoid()) if attention else None
         self.node = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
         last = nn.Linear(hidden, 1, bias=False)
         nn.init.xavier_uniform_(last.weight, gain=0.001)
-        self.coord = nn.Sequential(nn.Linear(edge_in, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(), last)
+        self.coord = nn.Sequential(nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(), last)
         self.tanh, self.coords_range, self.norm = tanh, coords_range, norm
 
     def forward(self, h: Tensor, x: Tensor, d0: Tensor, node_mask: Tensor, pairs: Tensor) -> tuple[Tensor, Tensor]:
-        n = h.shape[1]
         diff = x[:, :, None, :] - x[:, None, :, :]
         d2 = (diff**2).sum(-1, keepdim=True)
-        feat = torch.cat([h[:, :, None].expand(-1, -1, n, -1), h[:, None].expand(-1, n, -1, -1), d2, d0], -1)
+        pre_edge, pre_coord = self.pair(h, d2, d0).split(self.hidden, -1)
         pm = pairs[..., None].to(h.dtype)
-        m = self.edge(feat)
-        if self.att is not None:
-            m = m * self.att(m)
-        agg = (m * pm).sum(2) / self.norm
+        m = self.edge(pre_edge)
+        weight = pm if self.att is None else self.att(m) * pm
+        agg = (m * weight).sum(2) / self.norm
         nm = node_mask[..., None].to(h.dtype)
         h = (h + self.node(torch.cat([h, agg], -1))) * nm
-        phi = self.coord(feat)
+        phi = self.coord(pre_coord)
         if self.tanh:
             phi = torch.tanh(phi) * self.coords_range
         step = diff / (torch.sqrt(d2 + 1e-8) + 1.0) * phi * pm

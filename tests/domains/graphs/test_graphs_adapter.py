@@ -219,3 +219,42 @@ def test_synthetic_experiments_match_the_adapters_default_process(source: str) -
     adapter = GraphAdapter(**{**cfg["domain"]["options"], "n_graphs": 5})
     adapter.datasets(0)
     assert cfg["process"] == adapter.default_process()
+
+
+def test_size_grouped_batches_are_trimmed_to_their_largest_graph_and_lose_only_padding(
+    qm9_csv: Path, tmp_path: Path
+) -> None:
+    from sciddiff.train.data import AdapterData, EpochSampler
+
+    adapter = GraphAdapter(source="qm9_3d", files=[str(qm9_csv)], cache=str(tmp_path))
+    data = AdapterData(adapter, batch_size=16, seed=0, size_pool=4)
+    data.setup()
+    train, loader = data.splits["train"], data.train_dataloader()
+    order = loader.sampler.order(0)
+    spans = []
+    for k, batch in enumerate(loader):
+        items = [train[i] for i in order[16 * k : 16 * (k + 1)]]
+        full = torch.utils.data.default_collate(items)
+        counts = full["mask"]["nodes"].sum(1)
+        n = int(counts.max())
+        spans.append(int(counts.max() - counts.min()))
+        assert batch["x"]["pos"].shape[1] == n
+        assert bool((full["mask"]["nodes"][:, n:] == 0).all())  # what was cut was padding
+        for part in ("x", "mask"):
+            for leaf, v in full[part].items():
+                assert torch.equal(batch[part][leaf], v[:, :n])
+        spec = adapter.batch_spec(batch)
+        assert spec.leaves["pos"].event_shape == (n, 3) and spec.leaves["nodes"].event_shape == (n,)
+    # grouped by size: batches span far fewer node counts than the same epoch's ungrouped batches
+    plain = EpochSampler(len(train), 0).order(0)
+    random = [train.sizes[plain[i : i + 16]] for i in range(0, len(plain) - 15, 16)]
+    assert sum(spans) / len(spans) < 0.5 * sum(int(c.max() - c.min()) for c in random) / len(random)
+
+
+def test_size_grouping_is_refused_for_data_without_item_sizes() -> None:
+    from sciddiff.train import build_adapter
+    from sciddiff.train.data import AdapterData
+
+    data = AdapterData(build_adapter("tabular"), batch_size=16, seed=0, size_pool=4)
+    with pytest.raises(ValueError, match=r"data\.size_pool=4 .* has no per-item sizes"):
+        data.train_dataloader()

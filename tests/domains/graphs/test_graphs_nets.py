@@ -172,3 +172,18 @@ def test_transformer_padding_does_not_touch_real_nodes() -> None:
     xb, eb = net(x_junk, e_junk, c[:1], mask[:1], cond[:1])
     assert (xb[:, :4] - xl).abs().max() < 1e-10 and (eb[:, :4, :4] - el).abs().max() < 1e-10
     assert torch.isfinite(xb).all() and torch.isfinite(eb).all()
+
+
+def test_pair_input_equals_one_linear_layer_on_the_concatenated_pair_features() -> None:
+    from sciddiff.domains.graphs.nets.egnn import PairInput
+
+    pair = _randomise(PairInput(4, out=2).double(), 5)
+    g = _gen(6)
+    h = torch.randn(2, 5, 4, generator=g, dtype=F64)
+    d2, d0 = (torch.rand(2, 5, 5, 1, generator=g, dtype=F64) for _ in range(2))
+    dense = torch.nn.Linear(10, 8).double()
+    with torch.no_grad():
+        dense.weight.copy_(torch.cat([pair.own.weight, pair.other.weight, pair.dist.weight], 1))
+        dense.bias.copy_(pair.own.bias)
+    feat = torch.cat([h[:, :, None].expand(-1, -1, 5, -1), h[:, None].expand(-1, 5, -1, -1), d2, d0], -1)
+    assert (pair(h, d2, d0) - dense(feat)).abs().max() < 1e-12
