@@ -159,8 +159,6 @@ class AdapterData(L.LightningDataModule):
         super().__init__()
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if size_pool < 0:
-            raise ValueError(f"size_pool must be >= 0 (0 turns size grouping off), got {size_pool}")
         self.adapter, self.batch_size, self.seed, self.num_workers = adapter, batch_size, seed, num_workers
         self.val_batch_size = val_batch_size or batch_size
         self.size_pool = size_pool
