@@ -37,10 +37,20 @@ def guided(m: TrainedModel, problem: Problem, n: int, seed: int) -> np.ndarray:
 
 
 def guided_with(m: TrainedModel, problem: Problem, n: int, seed: int, setting: dict[str, Any]) -> np.ndarray:
-    """Guided draws with a tuned ``setting``: {method, steps, cg_iterations (MMPS only)}."""
-    opts = {"cg_iterations": int(setting["cg_iterations"])} if "cg_iterations" in setting else {}
+    """Guided draws with a tuned ``setting``: {method, steps, and optionally cg_iterations (MMPS), n_particles
+    (SMC), solver (the integrator of the denoiser-transform methods, default ``SOLVER``; SMC runs its own loop)}."""
+    opts = {k: int(setting[k]) for k in ("cg_iterations", "n_particles") if k in setting}
     method, steps = str(setting["method"]), int(setting["steps"])
-    return guided_sample(m, problem, n, method, steps, seed, solver=SOLVER, **opts).numpy()
+    return guided_sample(m, problem, n, method, steps, seed, solver=str(setting.get("solver", SOLVER)), **opts).numpy()
+
+
+def setting_label(g: dict[str, Any]) -> str:
+    """A guidance setting as the tables print it, e.g. ``MMPS x64, 2 CG, pc`` or ``SMC x64, 256 particles``."""
+    parts = [f"{g['method'].upper()} x{g['steps']}"]
+    parts += [f"{g['cg_iterations']} CG"] if "cg_iterations" in g else []
+    parts += [f"{g['n_particles']} particles"] if "n_particles" in g else []
+    parts += [str(g["solver"])] if "solver" in g else []
+    return ", ".join(parts)
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:

@@ -37,13 +37,13 @@ from scripts.benchmarks.timeseries_common import (
 
 CONTEXT, HORIZON = 16, 16
 
-# Guidance settings for the L63 prior tried on validation windows (the first is the shared default, SAMPLING).
+# Guidance settings for the L63 prior tried on validation windows: MMPS integrated by the deterministic default
+# solver or by predictor-corrector (Langevin) steps, and twisted SMC.
 L63_GUIDANCE_GRID = (
-    {"method": "mmps", "steps": 20, "cg_iterations": 2},
     {"method": "mmps", "steps": 64, "cg_iterations": 2},
-    {"method": "mmps", "steps": 64, "cg_iterations": 5},
-    {"method": "mmps", "steps": 128, "cg_iterations": 3},
-    {"method": "pigdm", "steps": 64},
+    {"method": "mmps", "steps": 64, "cg_iterations": 2, "solver": "pc"},
+    {"method": "smc", "steps": 64, "n_particles": 256},
+    {"method": "smc", "steps": 128, "n_particles": 256},
 )
 
 

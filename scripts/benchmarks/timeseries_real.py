@@ -46,9 +46,10 @@ def _train_series(m: Any) -> np.ndarray:
     return wins.values[0, : int(wins.start.max()) + wins.window, 0]
 
 
-# Guided-imputation settings tried on the validation blocks: the method (MMPS with its CG iterations, or PiGDM), its
-# steps and the likelihood's width (ppm; the data's own measurement noise is not given, so it is a tuning knob); the
-# first is the earlier fixed setting.
+# Guided-imputation settings tried on the validation blocks: the method (MMPS with its CG iterations, PiGDM, or
+# twisted SMC with its particles), its steps, its integrator (the default deterministic solver, or
+# predictor-corrector Langevin steps) and the likelihood's width (ppm; the data's own measurement noise is not
+# given, so it is a tuning knob); the first is the earlier fixed setting.
 CO2_GUIDANCE_GRID = (
     {"method": "mmps", "steps": 20, "cg_iterations": 2, "noise": 0.05},
     {"method": "mmps", "steps": 20, "cg_iterations": 2, "noise": 0.15},
@@ -57,6 +58,10 @@ CO2_GUIDANCE_GRID = (
     {"method": "pigdm", "steps": 20, "noise": 0.05},
     {"method": "pigdm", "steps": 20, "noise": 0.15},
     {"method": "pigdm", "steps": 20, "noise": 0.3},
+    {"method": "mmps", "steps": 20, "cg_iterations": 2, "noise": 0.15, "solver": "pc"},
+    {"method": "pigdm", "steps": 20, "noise": 0.05, "solver": "pc"},
+    {"method": "smc", "steps": 50, "n_particles": 200, "noise": 0.05},
+    {"method": "smc", "steps": 50, "n_particles": 200, "noise": 0.15},
 )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from scripts.benchmarks.markdown import table
-from scripts.benchmarks.timeseries_common import fmt
+from scripts.benchmarks.timeseries_common import fmt, setting_label
 
 LABELS = {"conditional": "sciddiff conditional (CSDI-style)", "guided": "sciddiff prior + MMPS guidance"}
 
@@ -124,12 +124,7 @@ def l63(record: dict[str, Any], command: str) -> tuple[str, str]:
             lines.append(f"- {label(k)}: RMSE ratio {fmt(ratio)} (target <= 1.3: {_verdict(ratio <= 1.3)})")
         if "guidance" in res:  # the guided prior's setting, chosen on validation windows
             tuning = res["guidance"]
-            tried = "; ".join(
-                f"{g['method'].upper()} x{g['steps']}"
-                + (f", {g['cg_iterations']} CG" if "cg_iterations" in g else "")
-                + f" {fmt(g['val_rmse'])}"
-                for g in tuning["tried"]
-            )
+            tried = "; ".join(f"{setting_label(g)} {fmt(g['val_rmse'])}" for g in tuning["tried"])
             lines.append(f"- guided setting chosen by validation RMSE of the posterior mean (8 windows): {tried}")
         lines.append("")
     return "### Time series: Lorenz-63 data assimilation (SDA settings)", "\n".join(lines).rstrip()
@@ -165,11 +160,10 @@ def co2(record: dict[str, Any], command: str) -> tuple[str, str]:
             f"Guided setting chosen on the {tuning['windows']} validation-year blocks (50 samples; CRPS at each rate):",
             "",
         ]
-        grid = [[g.get("method", "mmps").upper(), str(g["steps"]), str(g.get("cg_iterations", "-")), fmt(g["noise"], 2),
-                 " / ".join(fmt(c) for c in g["crps"]), fmt(g["mean_crps"]),
-                 "chosen" if all(g.get(k) == v for k, v in tuning["best"].items()) else ""]
+        grid = [[setting_label(g), fmt(g["noise"], 2), " / ".join(fmt(c) for c in g["crps"]), fmt(g["mean_crps"]),
+                 "chosen" if {k: v for k, v in g.items() if k not in ("crps", "mean_crps")} == tuning["best"] else ""]
                 for g in tuning["grid"]]  # fmt: skip
-        head = ["method", "steps", "CG iterations", "likelihood std (ppm)", "validation CRPS", "mean", ""]
+        head = ["setting", "likelihood std (ppm)", "validation CRPS", "mean", ""]
         lines += table(head, grid)
     lines += ["", "Target (CRPS below the Kalman smoother's):"]
     for rate, methods in res["rows"].items():
