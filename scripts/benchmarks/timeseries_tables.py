@@ -28,8 +28,9 @@ def _header(record: dict[str, Any], command: str) -> list[str]:
         for way, t in part["training"].items():
             records.setdefault(way, {}).setdefault((t["seconds"], t["steps"], t["load"]), name)
     for way, distinct in records.items():
+        trained = "sciddiff prior (unconditional)" if way == "guided" else _label(way)  # one prior, any guidance
         for (seconds, steps, load), name in distinct.items():
-            label = f"{_label(way)}, {name}" if len(distinct) > 1 else _label(way)
+            label = f"{trained}, {name}" if len(distinct) > 1 else trained
             lines.append(f"- {label}: {steps} steps in {seconds / 60:.1f} min (load {load:.1f})")
     return lines
 
