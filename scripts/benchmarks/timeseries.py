@@ -4,7 +4,8 @@ classical baselines, in one run, with train/validation/test splits in time.
 Parts (``--parts``, default all): l96 (Lorenz-96 forecasting vs climatology and a perfect-model ensemble), l63
 (Lorenz-63 assimilation in SDA's two settings vs a 16k-particle FFBS smoother), co2 (imputation at 10/50/90%
 missing vs the unobserved-components Kalman smoother), sunspots (forecasting vs SARIMAX), ks (1000+-step
-Kuramoto-Sivashinsky rollouts vs the simulator). Models are trained on first use into
+Kuramoto-Sivashinsky rollouts vs the simulator), motions (BasicMotions imputation on held-out cases vs SARIMAX
+Kalman smoothing). Models are trained on first use into
 ``outputs/benchmarks/timeseries`` (scripts/benchmarks/timeseries_models.py) and reused; each part's numbers go to
 ``outputs/benchmarks/timeseries/results/<part>.json``. ``--write`` records the tables of the parts run (or, with
 ``--report``, of the saved results) into BENCHMARKS.md under the keys ``timeseries-<part>``.
@@ -33,6 +34,7 @@ from scripts.benchmarks.timeseries_common import seed_all  # noqa: E402
 from scripts.benchmarks.timeseries_ks import ks_rollout  # noqa: E402
 from scripts.benchmarks.timeseries_lorenz import l63_assimilation, l96_forecast  # noqa: E402
 from scripts.benchmarks.timeseries_models import WORK  # noqa: E402
+from scripts.benchmarks.timeseries_motions import motions_imputation  # noqa: E402
 from scripts.benchmarks.timeseries_real import co2_imputation, sunspots_forecast  # noqa: E402
 from scripts.benchmarks.timeseries_tables import TABLES  # noqa: E402
 
@@ -42,6 +44,7 @@ PARTS = {
     "co2": lambda: co2_imputation(),
     "sunspots": lambda: sunspots_forecast(),
     "ks": lambda: ks_rollout(figure=WORK / "results" / "ks_rollouts.png"),
+    "motions": lambda: motions_imputation(),
 }
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from sciddiff.domains.timeseries.figures import plot_method_fans
 from sciddiff.domains.timeseries.metrics import crps_ensemble, interval_coverage, spread_skill_ratio
-from sciddiff.domains.timeseries.tasks import Problem, conditional_sample, guided_sample
+from sciddiff.domains.timeseries.tasks import Problem, conditional_sample, guided_sample, make_problem
 
+from sciddiff.state import derive_seed
 from sciddiff.train import TrainedModel, load_trained
 from scripts.benchmarks.timeseries_models import WORK, train, training_record
 
@@ -42,6 +43,34 @@ def guided_with(m: TrainedModel, problem: Problem, n: int, seed: int, setting: d
     opts = {k: int(setting[k]) for k in ("cg_iterations", "n_particles") if k in setting}
     method, steps = str(setting["method"]), int(setting["steps"])
     return guided_sample(m, problem, n, method, steps, seed, solver=str(setting.get("solver", SOLVER)), **opts).numpy()
+
+
+def tune_guidance(
+    prior: TrainedModel,
+    grid: Sequence[dict[str, Any]],
+    mask: torch.Tensor,
+    noise: torch.Tensor,
+    error: Callable[[np.ndarray, torch.Tensor], float],
+    n_windows: int,
+    n_samples: int,
+    seed: int,
+) -> dict[str, Any]:
+    """The setting of ``grid`` (see :func:`guided_with`) with the lowest ``error(draws, truth)`` averaged over
+    ``n_windows`` windows of the validation split (never the test split). Each tried setting is returned with its
+    ``val_score`` and seconds."""
+    wins = prior.adapter.splits["val"]
+    idx = np.unique(np.linspace(0, len(wins) - 1, n_windows).round().astype(int))
+    scored = []
+    for setting in grid:
+        errs, start = [], time.perf_counter()
+        for j, w in enumerate(idx):
+            truth = wins.raw(int(w))
+            problem = make_problem(truth, mask, noise, derive_seed(seed + 5, j), wins.times(int(w)))
+            errs.append(error(guided_with(prior, problem, n_samples, derive_seed(seed + 6, j), setting), truth))
+        scored.append({**setting, "val_score": float(np.mean(errs)), "seconds": time.perf_counter() - start})
+    best = min(scored, key=lambda r: r["val_score"])
+    keep = {k: v for k, v in best.items() if k not in ("val_score", "seconds")}
+    return {"tried": scored, "best": keep, "windows": len(idx), "samples": n_samples}
 
 
 def setting_label(g: dict[str, Any]) -> str:

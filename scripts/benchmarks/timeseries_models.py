@@ -42,6 +42,7 @@ MODELS: dict[str, tuple[str, list[str]]] = {
     "l63_prior": ("ts_assimilate_prior", []),
     "co2_conditional": ("ts_impute", []),
     "co2_prior": ("ts_impute_prior", []),
+    "motions_conditional": ("ts_impute_motions", []),
     "sunspots_conditional": ("ts_sunspots", []),
     "sunspots_prior": ("ts_sunspots_prior", []),
     "ks_conditional": ("ts_rollout", []),
