@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from scripts.benchmarks.markdown import replace_section  # noqa: E402
-from scripts.benchmarks.timeseries_common import seed_all  # noqa: E402
+from scripts.benchmarks.timeseries_common import set_threads  # noqa: E402
 from scripts.benchmarks.timeseries_ks import ks_rollout  # noqa: E402
 from scripts.benchmarks.timeseries_lorenz import l63_assimilation, l96_forecast  # noqa: E402
 from scripts.benchmarks.timeseries_models import WORK  # noqa: E402
@@ -58,6 +58,7 @@ def run_part(name: str) -> dict[str, Any]:
         "load": (load + os.getloadavg()[0]) / 2,
         "date": datetime.date.today().isoformat(),
         "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
     }
     path = WORK / "results" / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,13 +71,15 @@ def main() -> None:
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {list(PARTS)}")
     parser.add_argument("--write", action="store_true", help="record the tables in BENCHMARKS.md")
     parser.add_argument("--report", action="store_true", help="only build the tables from saved results")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (2 when the part runs alone)")
     args = parser.parse_args()
     parts = [p for p in args.parts.split(",") if p]
     unknown = sorted(set(parts) - set(PARTS))
     if unknown:
         parser.error(f"unknown parts {unknown}; choose from {list(PARTS)}")
-    seed_all()
+    set_threads(args.threads)
     command = "python scripts/benchmarks/timeseries.py --parts " + ",".join(parts) + (" --write" if args.write else "")
+    command += f" --threads {args.threads}" if args.threads != 1 else ""
     for name in parts:
         path = WORK / "results" / f"{name}.json"
         record = json.loads(path.read_text()) if args.report else run_part(name)

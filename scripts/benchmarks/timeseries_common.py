@@ -127,5 +127,8 @@ def fmt(x: float | None, digits: int = 3) -> str:
     return "n/a" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{digits}f}"
 
 
-def seed_all() -> None:
-    torch.set_num_threads(1)
+def set_threads(threads: int) -> None:
+    """Torch threads for a part's evaluation (1 when another job shares the 2 cores)."""
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    torch.set_num_threads(threads)

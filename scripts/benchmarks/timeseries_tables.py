@@ -20,7 +20,8 @@ def _header(record: dict[str, Any], command: str) -> list[str]:
     lines = [
         f"Command: `{command}`",
         f"(run {record['date']}, {record['seconds']:.0f} s for this part's evaluation, torch {record['torch']}, "
-        f"load average about {record['load']:.1f} on the 2 shared cores, torch.set_num_threads(1)). Training:",
+        f"load average about {record['load']:.1f} on the 2 shared cores, "
+        f"torch.set_num_threads({record.get('threads', 1)})). Training:",
     ]
     parts = {"": res} if "training" in res else res
     records: dict[str, dict[tuple, str]] = {}  # way -> distinct training records -> the first part using it
